@@ -1,0 +1,222 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  getMetadataStorage,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+const toNumber = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' && !isNaN(Number(value)) ? Number(value) : value;
+const toBoolean = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+
+/**
+ * Every setting of the service, read from the environment once at start-up.
+ * Property names are the variable names; defaults are the embedded, no-keys setup.
+ * Documented in the README ("Configuration").
+ */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT = 3000;
+
+  @Matches(/^rediss?:\/\/.+/, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL = 'redis://127.0.0.1:6379';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** Bearer token required on POST endpoints; required when NODE_ENV=production. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  API_TOKEN?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false })
+  BACKEND_URL?: string;
+
+  // --- stream consumption ---
+  @IsString()
+  @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'may hold letters, digits and : _ . - only' })
+  CONSUMER_GROUP = 'clustering';
+
+  /** Defaults to `{hostname}-{pid}-{random}`: unique per process. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9:_.-]+$/, { message: 'may hold letters, digits and : _ . - only' })
+  CONSUMER_NAME?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  CONSUMER_ENABLED = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  BATCH_MAX_ITEMS = 256;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(60000)
+  BATCH_MAX_WAIT_MS = 50;
+
+  /** Pending entries idle longer than this under another consumer are claimed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  CLAIM_IDLE_MS = 60000;
+
+  /** Deliveries after which an entry goes to the dead-letter stream. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_DELIVERIES = 5;
+
+  /** Approximate cap on `feedback:events` length; only entries every group acknowledged are trimmed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  STREAM_TRIM_INTERVAL_MS = 30000;
+
+  /** Time allowed after SIGTERM to finish the batch in hand (ECS waits 30 s). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(120000)
+  SHUTDOWN_TIMEOUT_MS = 20000;
+
+  // --- clustering ---
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  JOIN_THRESHOLD = 0.5;
+
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  ANCHOR_THRESHOLD = 0.35;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CANDIDATES_K = 10;
+
+  /** Longest prepared text, in characters. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(100000)
+  MAX_TEXT_CHARS = 4000;
+
+  /** Re-summarise a cluster once it grew by this fraction since its last summary. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(10)
+  RESUMMARIZE_GROWTH = 0.25;
+
+  // --- providers ---
+  @IsOptional()
+  @IsString()
+  GEMINI_API_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  GOOGLE_GENERATIVE_AI_API_KEY?: string;
+
+  @IsOptional()
+  @IsUrl({ require_tld: false })
+  UPSTASH_VECTOR_REST_URL?: string;
+
+  @IsOptional()
+  @IsString()
+  UPSTASH_VECTOR_REST_TOKEN?: string;
+
+  // --- jobs ---
+  @IsOptional()
+  @Matches(/^[0-9a-fA-F-]{36}$/, { message: 'must be a UUID' })
+  CLUSTER_JOB_ID?: string;
+}
+
+/** Raised when the environment is invalid; its message names every bad variable. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
+}
+
+/** Validates the environment once. Throws ConfigurationError naming each bad variable. */
+export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environment {
+  const input: Record<string, string> = {};
+  for (const key of environmentVariableNames()) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const config = plainToInstance(Environment, input, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: true, forbidNonWhitelisted: false });
+  const problems = errors.flatMap(describe);
+  if (config.NODE_ENV === 'production' && !config.API_TOKEN) {
+    problems.push('API_TOKEN: must be set when NODE_ENV=production (POST endpoints need a token)');
+  }
+  if (Boolean(config.UPSTASH_VECTOR_REST_URL) !== Boolean(config.UPSTASH_VECTOR_REST_TOKEN)) {
+    problems.push(
+      'UPSTASH_VECTOR_REST_URL, UPSTASH_VECTOR_REST_TOKEN: set both to use Upstash Vector, or neither',
+    );
+  }
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return config;
+}
+
+/** The variable names, read from the validation decorators so the class is the only list. */
+export function environmentVariableNames(): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(
+    Environment,
+    '',
+    true,
+    false,
+  );
+  return [...new Set(metadata.map((m) => m.propertyName))];
+}
+
+const SECRETS = new Set([
+  'API_TOKEN',
+  'GEMINI_API_KEY',
+  'GOOGLE_GENERATIVE_AI_API_KEY',
+  'UPSTASH_VECTOR_REST_TOKEN',
+]);
+
+function describe(error: ValidationError): string[] {
+  const constraints = Object.values(error.constraints ?? {}).join(', ');
+  // Secrets are never echoed, not even a wrong one.
+  const shown = SECRETS.has(error.property) ? '' : ` (got "${String(error.value)}")`;
+  return [`${error.property}: ${constraints}${shown}`];
+}

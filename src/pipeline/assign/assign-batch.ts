@@ -1,0 +1,110 @@
+import { ClusterState } from '../../clusters/cluster-state';
+import { cosine, dot, meanWith, norm } from './vector-math';
+
+export interface AssignParams {
+  /** Minimum cosine similarity between an item and a cluster's centroid to join it. */
+  joinThreshold: number;
+  /**
+   * Minimum cosine similarity between an item and the cluster's anchor (founding vector).
+   * Centroid-only assignment lets a cluster creep, one borderline item at a time, into a
+   * catch-all; the anchor bounds how far from its origin a cluster can reach.
+   */
+  anchorThreshold: number;
+}
+
+export interface ItemToAssign {
+  id: string;
+  /** Unit length. */
+  vector: Float32Array;
+}
+
+export interface ClusterChange {
+  state: ClusterState;
+  created: boolean;
+  addedItemIds: string[];
+}
+
+export interface AssignmentPlan {
+  /** item id -> cluster id, in input order. */
+  assignments: Array<{ itemId: string; clusterId: string; similarity: number }>;
+  /** Every cluster the batch created or grew, with its new state. */
+  changes: ClusterChange[];
+}
+
+interface WorkingCluster {
+  state: ClusterState;
+  centroidNorm: number;
+  created: boolean;
+  addedItemIds: string[];
+}
+
+/**
+ * Assigns a batch of items, in order, to the nearest existing cluster or to new ones.
+ * Pure: `candidates[i]` are the index's nearest clusters for item i (state as of the batch
+ * start); clusters created or grown earlier in the batch are seen by later items, so items
+ * of one batch can found a cluster together.
+ */
+export function assignBatch(
+  items: readonly ItemToAssign[],
+  candidates: readonly ClusterState[][],
+  params: AssignParams,
+  newClusterId: () => string,
+): AssignmentPlan {
+  const working = new Map<string, WorkingCluster>();
+  const createdInBatch: WorkingCluster[] = [];
+  const assignments: AssignmentPlan['assignments'] = [];
+
+  const workingFor = (state: ClusterState): WorkingCluster => {
+    let w = working.get(state.id);
+    if (!w) {
+      w = { state, centroidNorm: norm(state.centroid), created: false, addedItemIds: [] };
+      working.set(state.id, w);
+    }
+    return w;
+  };
+
+  items.forEach((item, i) => {
+    const pool = new Map<string, WorkingCluster>();
+    for (const c of candidates[i] ?? []) pool.set(c.id, workingFor(c));
+    for (const w of createdInBatch) pool.set(w.state.id, w);
+
+    let best: WorkingCluster | undefined;
+    let bestSimilarity = -Infinity;
+    for (const w of pool.values()) {
+      if (w.centroidNorm === 0) continue;
+      const similarity = dot(item.vector, w.state.centroid) / w.centroidNorm;
+      if (similarity < params.joinThreshold || similarity <= bestSimilarity) continue;
+      if (cosine(item.vector, w.state.anchor) < params.anchorThreshold) continue;
+      best = w;
+      bestSimilarity = similarity;
+    }
+
+    if (best) {
+      const { state } = best;
+      best.state = {
+        ...state,
+        centroid: meanWith(state.centroid, state.size, item.vector),
+        size: state.size + 1,
+      };
+      best.centroidNorm = norm(best.state.centroid);
+      best.addedItemIds.push(item.id);
+      assignments.push({ itemId: item.id, clusterId: state.id, similarity: bestSimilarity });
+      return;
+    }
+
+    const founded: WorkingCluster = {
+      state: { id: newClusterId(), centroid: item.vector, anchor: item.vector, size: 1 },
+      centroidNorm: norm(item.vector),
+      created: true,
+      addedItemIds: [item.id],
+    };
+    working.set(founded.state.id, founded);
+    createdInBatch.push(founded);
+    assignments.push({ itemId: item.id, clusterId: founded.state.id, similarity: 1 });
+  });
+
+  const changes = [...working.values()]
+    .filter((w) => w.addedItemIds.length > 0)
+    .map((w) => ({ state: w.state, created: w.created, addedItemIds: w.addedItemIds }));
+  return { assignments, changes };
+}

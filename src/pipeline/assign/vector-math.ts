@@ -1,0 +1,59 @@
+/** Small, allocation-aware vector helpers. Vectors are Float32Array; items are unit length. */
+
+export function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
+
+export function norm(a: Float32Array): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** Cosine similarity; 0 when either vector is zero. */
+export function cosine(a: Float32Array, b: Float32Array): number {
+  const n = norm(a) * norm(b);
+  return n === 0 ? 0 : dot(a, b) / n;
+}
+
+/** A unit-length copy (a zero vector stays zero). */
+export function normalize(a: Float32Array): Float32Array {
+  const n = norm(a);
+  const out = new Float32Array(a.length);
+  if (n === 0) return out;
+  for (let i = 0; i < a.length; i++) out[i] = a[i] / n;
+  return out;
+}
+
+/** The mean after adding `vector` to a mean of `count` vectors. */
+export function meanWith(mean: Float32Array, count: number, vector: Float32Array): Float32Array {
+  const out = new Float32Array(mean.length);
+  for (let i = 0; i < mean.length; i++) out[i] = (mean[i] * count + vector[i]) / (count + 1);
+  return out;
+}
+
+/** The size-weighted mean of two means. */
+export function mergeMeans(
+  a: Float32Array,
+  aCount: number,
+  b: Float32Array,
+  bCount: number,
+): Float32Array {
+  const out = new Float32Array(a.length);
+  const total = aCount + bCount;
+  for (let i = 0; i < a.length; i++) out[i] = (a[i] * aCount + b[i] * bCount) / total;
+  return out;
+}
+
+/** Little-endian float32 bytes, for compact storage in Redis. */
+export function packVector(v: Float32Array): Buffer {
+  const buf = Buffer.allocUnsafe(v.length * 4);
+  for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i], i * 4);
+  return buf;
+}
+
+export function unpackVector(buf: Buffer): Float32Array {
+  const out = new Float32Array(buf.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
+  return out;
+}

@@ -1,0 +1,13 @@
+/** The outcome of embedding one text: a unit-length vector, or why it could not be made. */
+export type EmbedOutcome = { ok: true; vector: Float32Array } | { ok: false; reason: string };
+
+/** Port: turns prepared texts into vectors. Adapters: local (default), Gemini. */
+export interface Embedder {
+  /** Names the model and dimension, e.g. `local-v1` or `gemini-embedding-001@768`; stored beside every vector. */
+  readonly model: string;
+  readonly dimensions: number;
+  /** One outcome per text, in order. Never rejects for a single bad text. */
+  embed(texts: readonly string[]): Promise<EmbedOutcome[]>;
+}
+
+export const EMBEDDER = Symbol('Embedder');

@@ -1,0 +1,51 @@
+/**
+ * Every Redis key the service reads or writes, in one place.
+ * Names outside `clustering:` come from the contract (../shared/CONTRACT.md §1-§2) and are not ours to change.
+ */
+export const FeedbackKeys = {
+  item: (id: string) => `feedback:${id}`,
+  created: 'feedback:created',
+  bySource: (source: string) => `feedback:source:${source}`,
+  external: (source: string, externalId: string) => `feedback:external:${source}:${externalId}`,
+  unclustered: 'feedback:unclustered',
+  events: 'feedback:events',
+} as const;
+
+export const ClusterKeys = {
+  cluster: (id: string) => `cluster:${id}`,
+  items: (id: string) => `cluster:items:${id}`,
+  all: 'clusters:all',
+} as const;
+
+export const JobKeys = {
+  job: (id: string) => `cluster_job:${id}`,
+  recent: 'cluster_jobs:recent',
+} as const;
+
+/** The service's own keys: vectors, locks, consumer state, dead letters. */
+export const ServiceKeys = {
+  /** Serialises cluster assignment across replicas (fenced by its token). */
+  assignLock: 'clustering:lock:assign',
+  /** Monotonic counter bumped on every centroid change; replicas use it to catch up. */
+  indexSeq: 'clustering:index:seq',
+  /** Sorted set: cluster id -> sequence number of its latest centroid change. */
+  indexChanges: 'clustering:index:changes',
+  /** Hash: cluster id -> packed float32 centroid (little-endian) for fast loading. */
+  centroids: 'clustering:index:centroids',
+  /** Hash: cluster id -> packed float32 anchor (the vector the cluster was founded on). */
+  anchors: 'clustering:index:anchors',
+  /** Hash: feedback id -> packed float32 item vector. */
+  itemVectors: 'clustering:vectors:items',
+  /** Hash: feedback id -> embedding model that produced its vector. */
+  itemModels: 'clustering:vectors:models',
+  /** Hash: cluster id -> size at which it was last summarised. */
+  summarizedAt: 'clustering:summaries:size',
+  /** Hash: feedback id -> JSON {reason, at} for items parked as unprocessable. */
+  parked: 'clustering:parked',
+  /** Stream of events delivered too often, with their reason. */
+  deadLetters: 'clustering:dead-letters',
+  /** Hash: feedback id -> failed embedding attempts, for backoff. */
+  embedFailures: 'clustering:embed-failures',
+  /** Sorted set: feedback id -> epoch ms before which it is not retried. */
+  retryAfter: 'clustering:embed-retry-after',
+} as const;

@@ -1,0 +1,26 @@
+import { ClusterState } from '../clusters/cluster-state';
+
+/** A cluster that may be nearest to a query vector, with its current state for an exact re-rank. */
+export type ClusterCandidate = ClusterState;
+
+/**
+ * Port: finds the clusters nearest to a vector and stores item vectors.
+ * Adapters: embedded (in-process ANN over state kept in Redis), Upstash Vector.
+ *
+ * Cluster state is written by the persist stage in Redis (atomically with the items);
+ * an index is a searchable mirror of it that must reflect every change up to the moment
+ * `refresh` returns, including clusters other replicas created.
+ */
+export interface VectorIndex {
+  readonly name: string;
+  /** Catch up with cluster changes made since the last refresh (by any replica). */
+  refresh(): Promise<void>;
+  /** For each query, up to `k` candidate clusters with their current state (order not significant). */
+  candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]>;
+  /** Called after the persist stage wrote these clusters (created, updated or removed). */
+  clustersChanged(changed: readonly ClusterState[], removedIds: readonly string[]): Promise<void>;
+  /** Number of live clusters the index knows. */
+  size(): number;
+}
+
+export const VECTOR_INDEX = Symbol('VectorIndex');
