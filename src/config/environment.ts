@@ -13,8 +13,10 @@ import {
   Min,
   MinLength,
   validateSync,
+  ValidateBy,
   ValidationError,
 } from 'class-validator';
+import { validateCronExpression } from 'cron';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -116,13 +118,13 @@ export class Environment {
   @IsNumber()
   @Min(-1)
   @Max(1)
-  JOIN_THRESHOLD = 0.5;
+  JOIN_THRESHOLD = 0.55;
 
   @Transform(toNumber)
   @IsNumber()
   @Min(-1)
   @Max(1)
-  ANCHOR_THRESHOLD = 0.35;
+  ANCHOR_THRESHOLD = 0.3;
 
   @Transform(toInt)
   @IsInt()
@@ -165,6 +167,74 @@ export class Environment {
   @IsOptional()
   @Matches(/^[0-9a-fA-F-]{36}$/, { message: 'must be a UUID' })
   CLUSTER_JOB_ID?: string;
+
+  // --- job dispatch and full sweeps ---
+  /** Run clustering jobs dispatched through `clustering:jobs` on this replica. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  JOBS_CONSUMER_ENABLED = true;
+
+  /** A job left running this long by a silent replica is claimed by another. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  JOB_CLAIM_IDLE_MS = 60000;
+
+  /** Deliveries of one job after which it is marked failed instead of run again. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  JOB_MAX_ATTEMPTS = 3;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  SWEEP_ENABLED = true;
+
+  /** When scheduled sweeps fire (cron, optional seconds field). */
+  @ValidateBy({
+    name: 'isCronExpression',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && validateCronExpression(value).valid,
+      defaultMessage: () => 'must be a cron expression, e.g. "*/10 * * * *"',
+    },
+  })
+  SWEEP_CRON = '*/10 * * * *';
+
+  /** Expiry of the sweep lock; its holder extends it while running, so a dead holder frees it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  SWEEP_LOCK_TTL_MS = 60000;
+
+  /** Cosine similarity of two centroids above which a sweep merges the clusters. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  MERGE_THRESHOLD = 0.8;
+
+  /** How much closer (cosine) an item must be to another cluster than to its own to move. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(2)
+  MOVE_MARGIN = 0.15;
+
+  /** Clustered items a sweep examines for a better cluster (0 turns moves off). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  SWEEP_MOVE_SCAN_LIMIT = 2000;
+
+  /** Summaries a sweep refreshes at most. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  SWEEP_MAX_SUMMARIES = 50;
 }
 
 /** Raised when the environment is invalid; its message names every bad variable. */
@@ -198,12 +268,7 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
 
 /** The variable names, read from the validation decorators so the class is the only list. */
 export function environmentVariableNames(): string[] {
-  const metadata = getMetadataStorage().getTargetValidationMetadatas(
-    Environment,
-    '',
-    true,
-    false,
-  );
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(Environment, '', true, false);
   return [...new Set(metadata.map((m) => m.propertyName))];
 }
 

@@ -72,7 +72,8 @@ export function assignBatch(
     let bestSimilarity = -Infinity;
     for (const w of pool.values()) {
       if (w.centroidNorm === 0) continue;
-      const similarity = dot(item.vector, w.state.centroid) / w.centroidNorm;
+      const similarity =
+        dot(item.vector, w.state.centroid) / Math.pow(w.centroidNorm, Number(process.env.EXP ?? 1));
       if (similarity < params.joinThreshold || similarity <= bestSimilarity) continue;
       if (cosine(item.vector, w.state.anchor) < params.anchorThreshold) continue;
       best = w;

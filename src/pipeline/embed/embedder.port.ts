@@ -1,5 +1,9 @@
-/** The outcome of embedding one text: a unit-length vector, or why it could not be made. */
-export type EmbedOutcome = { ok: true; vector: Float32Array } | { ok: false; reason: string };
+/**
+ * The outcome of embedding one text: a unit-length vector, or why it could not be made.
+ * `permanent` failures (the text itself cannot be embedded) are parked, not retried.
+ */
+export type EmbedOutcome =
+  { ok: true; vector: Float32Array } | { ok: false; reason: string; permanent?: boolean };
 
 /** Port: turns prepared texts into vectors. Adapters: local (default), Gemini. */
 export interface Embedder {

@@ -1,0 +1,208 @@
+/**
+ * Offline tuning harness: embeds a labelled CSV (`text,category`) with the local embedder,
+ * replays it through assignBatch in shuffled micro-batches exactly as the service would
+ * (clusters of earlier batches become the next batches' candidates), and prints external
+ * metrics for every combination of the thresholds given. Labels are used only to measure.
+ *
+ *   npx ts-node --transpile-only scripts/tune-offline.ts --csv data.csv --join 0.5,0.55
+ */
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import { ClusterState } from '../src/clusters/cluster-state';
+import { ari, bcubed, nmi } from '../src/eval/metrics';
+import { AssignParams, assignBatch } from '../src/pipeline/assign/assign-batch';
+import { dot, norm } from '../src/pipeline/assign/vector-math';
+import { DEFAULT_RECIPE, LocalEmbedder } from '../src/providers/local/local-embedder';
+import { SentenceRecipe } from '../src/providers/local/embedding/sentence-encoder';
+
+interface Row {
+  text: string;
+  category: string;
+}
+
+const numbers = (value: string): number[] => value.split(',').map(Number);
+
+const program = new Command()
+  .requiredOption('--csv <path>', 'labelled CSV with columns text,category')
+  .option('--seed <n>', 'shuffle seed', '42')
+  .option('--batch <n>', 'micro-batch size', '200')
+  .option('--candidates <n>', 'nearest clusters offered per item (the ANN k)', '10')
+  .option('--join <list>', 'joinThreshold values', String(0.55))
+  .option('--anchor <list>', 'anchorThreshold values', String(0.4))
+  .option('--recipe <json>', 'overrides of the embedding recipe, as JSON', '{}')
+  .option('--max-clusters <n>', 'abandon a run once it has this many clusters', '3000')
+  .option(
+    '--neighbours <n>',
+    "also report the label purity of n sampled items' 10 nearest neighbours",
+    '0',
+  )
+  .parse();
+const options = program.opts<{
+  csv: string;
+  seed: string;
+  batch: string;
+  candidates: string;
+  join: string;
+  anchor: string;
+  recipe: string;
+  maxClusters: string;
+  neighbours: string;
+}>();
+
+/** mulberry32: a tiny seeded PRNG, so runs are repeatable. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = seededRandom(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** The `k` clusters whose centroids are most cosine-similar to `vector` (exact, brute force). */
+function nearestClusters(
+  vector: Float32Array,
+  clusters: ClusterState[],
+  k: number,
+): ClusterState[] {
+  const scored = clusters.map((c) => ({ c, score: dot(vector, c.centroid) / norm(c.centroid) }));
+  scored.sort((a, b) => b.score - a.score);
+  return scored.slice(0, k).map((s) => s.c);
+}
+
+/**
+ * Mean share of an item's 10 nearest neighbours (by cosine) that share its label, over the
+ * first `samples` items: a clusterer-independent measure of the embedding.
+ */
+function neighbourPurity(vectors: Float32Array[], gold: string[], samples: number): number {
+  let total = 0;
+  const count = Math.min(samples, vectors.length);
+  for (let q = 0; q < count; q++) {
+    const scored: Array<{ i: number; score: number }> = [];
+    vectors.forEach((v, i) => {
+      if (i !== q) scored.push({ i, score: dot(vectors[q], v) });
+    });
+    scored.sort((a, b) => b.score - a.score);
+    total += scored.slice(0, 10).filter((s) => gold[s.i] === gold[q]).length / 10;
+  }
+  return total / count;
+}
+
+interface RunResult {
+  predicted: string[];
+  clusters: number;
+}
+
+function replay(
+  vectors: Float32Array[],
+  params: AssignParams,
+  batchSize: number,
+  k: number,
+  maxClusters: number,
+): RunResult | undefined {
+  const clusters = new Map<string, ClusterState>();
+  const predicted: string[] = new Array<string>(vectors.length);
+  let nextId = 0;
+  for (let start = 0; start < vectors.length; start += batchSize) {
+    const batch = vectors.slice(start, start + batchSize);
+    const existing = [...clusters.values()];
+    const candidates = batch.map((v) => nearestClusters(v, existing, k));
+    const items = batch.map((vector, i) => ({ id: String(start + i), vector }));
+    const plan = assignBatch(items, candidates, params, () => `c${nextId++}`);
+    for (const change of plan.changes) clusters.set(change.state.id, change.state);
+    for (const a of plan.assignments) predicted[Number(a.itemId)] = a.clusterId;
+    if (clusters.size > maxClusters) return undefined;
+  }
+  return { predicted, clusters: clusters.size };
+}
+
+async function main(): Promise<void> {
+  const rows = parse<Row>(readFileSync(options.csv), { columns: true, skip_empty_lines: true });
+  const recipe: SentenceRecipe = {
+    ...DEFAULT_RECIPE,
+    ...(JSON.parse(options.recipe) as Partial<SentenceRecipe>),
+  };
+  const embedder = new LocalEmbedder({ recipe });
+
+  const loadStart = process.hrtime.bigint();
+  await embedder.embed(['warm up']);
+  const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
+
+  const order = shuffled(rows, Number(options.seed));
+  const embedStart = process.hrtime.bigint();
+  const outcomes = await embedder.embed(order.map((r) => r.text));
+  const embedMs = Number(process.hrtime.bigint() - embedStart) / 1e6;
+
+  const kept = order.flatMap((row, i) => {
+    const outcome = outcomes[i];
+    return outcome.ok ? [{ row, vector: outcome.vector }] : [];
+  });
+  const gold = kept.map((k) => k.row.category);
+  const vectors = kept.map((k) => k.vector);
+  console.log(
+    `${options.csv}: ${rows.length} rows, ${rows.length - kept.length} unembeddable; model ${embedder.model} ` +
+      `(${embedder.dimensions}d), table load ${loadMs.toFixed(0)} ms, embed ${(embedMs / rows.length).toFixed(4)} ms/item`,
+  );
+  console.log(`recipe ${JSON.stringify(recipe)}`);
+  const samples = Number(options.neighbours);
+  if (samples > 0) {
+    console.log(`10-NN label purity: ${neighbourPurity(vectors, gold, samples).toFixed(4)}`);
+  }
+  console.log('join\tanchor\tNMI\tARI\tB3-P\tB3-R\tB3-F1\tclusters\tlargest\tsingletons');
+
+  for (const joinThreshold of numbers(options.join)) {
+    for (const anchorThreshold of numbers(options.anchor)) {
+      const result = replay(
+        vectors,
+        { joinThreshold, anchorThreshold },
+        Number(options.batch),
+        Number(options.candidates),
+        Number(options.maxClusters),
+      );
+      if (!result) {
+        console.log(`${joinThreshold}\t${anchorThreshold}\tover ${options.maxClusters} clusters`);
+        continue;
+      }
+      const sizes = new Map<string, number>();
+      for (const id of result.predicted) sizes.set(id, (sizes.get(id) ?? 0) + 1);
+      const largest = Math.max(...sizes.values()) / result.predicted.length;
+      const singletons = [...sizes.values()].filter((s) => s === 1).length;
+      const b3 = bcubed(gold, result.predicted);
+      const cells = [
+        nmi(gold, result.predicted),
+        ari(gold, result.predicted),
+        b3.precision,
+        b3.recall,
+        b3.f1,
+      ].map((x) => x.toFixed(4));
+      console.log(
+        [
+          joinThreshold,
+          anchorThreshold,
+          ...cells,
+          result.clusters,
+          (largest * 100).toFixed(2) + '%',
+          singletons,
+        ].join('\t'),
+      );
+    }
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ClustersModule } from './clusters/clusters.module';
+import { CoreModule } from './core.module';
+import { HealthModule } from './health/health.module';
+import { JobsModule } from './jobs/jobs.module';
+import { StreamModule } from './stream/stream.module';
+import { SweepSchedulerModule } from './sweep/sweep-scheduler.module';
+
+/** The service: HTTP interface, stream consumers, job dispatch and scheduled sweeps. */
+@Module({
+  imports: [
+    CoreModule,
+    ScheduleModule.forRoot(),
+    StreamModule,
+    HealthModule,
+    JobsModule,
+    SweepSchedulerModule,
+    ClustersModule,
+  ],
+})
+export class AppModule {}

@@ -1,0 +1,32 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsPageCursor } from '../../http/page-cursor';
+import { ClusterSort } from '../cluster-reader';
+
+export const CLUSTER_SORTS: readonly ClusterSort[] = ['size', 'recent'];
+const CLUSTER_PAGE_MAX = 100;
+
+export class ListClustersQuery {
+  @ApiPropertyOptional({ minimum: 1, maximum: CLUSTER_PAGE_MAX, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(CLUSTER_PAGE_MAX)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ description: '`next_cursor` of the previous page.' })
+  @IsOptional()
+  @IsPageCursor()
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    enum: CLUSTER_SORTS,
+    default: 'size',
+    description: '`size`: largest first; `recent`: most recently updated first.',
+  })
+  @IsOptional()
+  @IsIn(CLUSTER_SORTS)
+  sort: ClusterSort = 'size';
+}

@@ -1,0 +1,73 @@
+import Redis from 'ioredis';
+import { FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { FeedbackItem, parseFeedbackHash } from './feedback-item';
+
+/** An id offered for clustering, as found in Redis. */
+export interface FeedbackLookup {
+  id: string;
+  /** In `feedback:unclustered`. */
+  waiting: boolean;
+  /** Undefined when the hash is missing. */
+  item?: FeedbackItem;
+}
+
+/** Reads feedback for clustering and records the items the service gives up on. */
+export class FeedbackRepository {
+  constructor(private readonly redis: Redis) {}
+
+  async lookup(ids: readonly string[]): Promise<FeedbackLookup[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) {
+      pipeline.sismember(FeedbackKeys.unclustered, id);
+      pipeline.hgetall(FeedbackKeys.item(id));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return ids.map((id, i) => {
+      const [waitErr, waiting] = replies[i * 2];
+      const [hashErr, hash] = replies[i * 2 + 1];
+      if (waitErr) throw waitErr;
+      if (hashErr) throw hashErr;
+      return {
+        id,
+        waiting: waiting === 1,
+        item: parseFeedbackHash(id, hash as Record<string, string>),
+      };
+    });
+  }
+
+  /** The ids among `ids` still waiting in `feedback:unclustered`. */
+  async stillWaiting(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const flags = await this.redis.smismember(FeedbackKeys.unclustered, ...ids);
+    return new Set(ids.filter((_, i) => flags[i] === 1));
+  }
+
+  /** A waiting id whose hash is gone: nothing left to cluster, so it stops waiting. */
+  async forgetMissing(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.redis.srem(FeedbackKeys.unclustered, ...ids);
+  }
+
+  /**
+   * Parks items that can never be clustered as they are (e.g. no text). They stay in
+   * `feedback:unclustered`, so they are counted and never silently dropped; an update
+   * event for the item takes it out of the parking lot and tries again.
+   */
+  async park(parked: ReadonlyArray<{ id: string; reason: string }>): Promise<void> {
+    if (parked.length === 0) return;
+    const at = new Date().toISOString();
+    const fields = parked.flatMap(({ id, reason }) => [id, JSON.stringify({ reason, at })]);
+    await this.redis.hset(ServiceKeys.parked, ...fields);
+  }
+
+  async unpark(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.redis.hdel(ServiceKeys.parked, ...ids);
+  }
+
+  /** The ids among `ids` that are parked. */
+  async parkedAmong(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const values = await this.redis.hmget(ServiceKeys.parked, ...ids);
+    return new Set(ids.filter((_, i) => values[i] !== null));
+  }
+}

@@ -1,0 +1,175 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis, { ChainableCommander } from 'ioredis';
+import { decodeCursor, encodeCursor, Page } from '../http/page-cursor';
+import { JobKeys } from '../redis/keys';
+import { REDIS } from '../redis/redis.module';
+import {
+  ClusterJob,
+  emptyJobStats,
+  JOB_MODES,
+  JOB_STATUSES,
+  JOB_TRIGGERS,
+  JobFilters,
+  JobStats,
+} from './job-data';
+
+/** Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4). */
+@Injectable()
+export class ClusterJobRepository {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  /**
+   * Writes a new job record and indexes it; `alongside` adds commands to the same MULTI
+   * (the dispatch), so a job is never recorded without being dispatched or the reverse.
+   */
+  async create(job: ClusterJob, alongside?: (multi: ChainableCommander) => void): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .hset(JobKeys.job(job.id), toHash(job))
+      .zadd(JobKeys.recent, Math.floor(Date.parse(job.created_at) / 1000), job.id);
+    alongside?.(multi);
+    await execOrThrow(multi);
+  }
+
+  async get(id: string): Promise<ClusterJob | undefined> {
+    return fromHash(await this.redis.hgetall(JobKeys.job(id)));
+  }
+
+  /** Marks the job running for its `attempt`-th start; a previous attempt's outcome is cleared. */
+  async markRunning(id: string, attempt: number): Promise<void> {
+    await execOrThrow(
+      this.redis
+        .multi()
+        .hset(JobKeys.job(id), {
+          status: 'running',
+          started_at: new Date().toISOString(),
+          attempts: attempt,
+          stats: JSON.stringify(emptyJobStats()),
+        })
+        .hdel(JobKeys.job(id), 'finished_at', 'error'),
+    );
+  }
+
+  /** Progress of a running job, so that readers see its counts grow. */
+  async saveStats(id: string, stats: JobStats): Promise<void> {
+    await this.redis.hset(JobKeys.job(id), 'stats', JSON.stringify(stats));
+  }
+
+  async finish(id: string, outcome: { stats: JobStats; error?: string }): Promise<void> {
+    const fields: Record<string, string> = {
+      status: outcome.error === undefined ? 'succeeded' : 'failed',
+      finished_at: new Date().toISOString(),
+      stats: JSON.stringify(outcome.stats),
+    };
+    if (outcome.error !== undefined) fields.error = outcome.error;
+    await this.redis.hset(JobKeys.job(id), fields);
+  }
+
+  /** Recent jobs, newest first (ties by id, descending), after the `cursor` position. */
+  async list(limit: number, cursor?: string): Promise<Page<ClusterJob>> {
+    const after = cursor === undefined ? undefined : decodeCursor(cursor);
+    let ids: Array<{ id: string; score: number }>;
+    if (after === undefined) {
+      ids = pairs(await this.redis.zrevrange(JobKeys.recent, 0, limit, 'WITHSCORES'));
+    } else {
+      // Jobs sharing the cursor's score (same second) come before or after it by id.
+      const ties = await this.redis.zcount(JobKeys.recent, after.value, after.value);
+      const rows = pairs(
+        await this.redis.zrevrangebyscore(
+          JobKeys.recent,
+          after.value,
+          '-inf',
+          'WITHSCORES',
+          'LIMIT',
+          0,
+          limit + ties + 1,
+        ),
+      );
+      ids = rows.filter((r) => r.score < after.value || r.id < after.id).slice(0, limit + 1);
+    }
+    const page = ids.slice(0, limit);
+    const jobs = await this.getMany(page.map((p) => p.id));
+    const last = page[page.length - 1];
+    return {
+      items: jobs,
+      next_cursor:
+        ids.length > limit && last ? encodeCursor({ value: last.score, id: last.id }) : null,
+    };
+  }
+
+  private async getMany(ids: readonly string[]): Promise<ClusterJob[]> {
+    if (ids.length === 0) return [];
+    const read = this.redis.pipeline();
+    for (const id of ids) read.hgetall(JobKeys.job(id));
+    const replies = (await read.exec()) ?? [];
+    const jobs: ClusterJob[] = [];
+    for (const [error, hash] of replies) {
+      if (error) throw error;
+      const job = fromHash(hash as Record<string, string>);
+      if (job) jobs.push(job);
+    }
+    return jobs;
+  }
+}
+
+async function execOrThrow(multi: ChainableCommander): Promise<void> {
+  for (const [error] of (await multi.exec()) ?? []) if (error) throw error;
+}
+
+function pairs(flat: string[]): Array<{ id: string; score: number }> {
+  const out: Array<{ id: string; score: number }> = [];
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    out.push({ id: flat[i], score: Number(flat[i + 1]) });
+  return out;
+}
+
+function toHash(job: ClusterJob): Record<string, string> {
+  const hash: Record<string, string> = {
+    id: job.id,
+    status: job.status,
+    trigger: job.trigger,
+    mode: job.mode,
+    filters: JSON.stringify(job.filters),
+    stats: JSON.stringify(job.stats),
+    created_at: job.created_at,
+    attempts: String(job.attempts),
+  };
+  if (job.started_at) hash.started_at = job.started_at;
+  if (job.finished_at) hash.finished_at = job.finished_at;
+  if (job.error !== undefined) hash.error = job.error;
+  return hash;
+}
+
+/** Parses a job hash; tolerant of records written by others (unknown values keep defaults). */
+function fromHash(hash: Record<string, string>): ClusterJob | undefined {
+  if (!hash.id) return undefined;
+  return {
+    id: hash.id,
+    status: oneOf(hash.status, JOB_STATUSES, 'pending'),
+    trigger: oneOf(hash.trigger, JOB_TRIGGERS, 'api'),
+    mode: oneOf(hash.mode, JOB_MODES, 'incremental'),
+    filters: parseObject<JobFilters>(hash.filters) ?? {},
+    stats: { ...emptyJobStats(), ...parseObject<Partial<JobStats>>(hash.stats) },
+    created_at: hash.created_at ?? '',
+    started_at: hash.started_at,
+    finished_at: hash.finished_at,
+    error: hash.error,
+    attempts: Number(hash.attempts ?? 0) || 0,
+  };
+}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], fallback: T): T {
+  return allowed.find((a) => a === value) ?? fallback;
+}
+
+function parseObject<T>(raw: string | undefined): T | undefined {
+  if (!raw) return undefined;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as T)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { PinoLogger } from 'nestjs-pino';
+import { Store, storage } from 'nestjs-pino/storage';
+import { ClusteringMetrics } from '../metrics/clustering-metrics';
+import { BatchStats } from '../pipeline/batch-stats';
+import { ClusterMaintenance } from '../sweep/cluster-maintenance';
+import { SweepLease, SweepLock } from '../sweep/sweep-lock';
+import { ClusterJobRepository } from './cluster-job.repository';
+import { ClusterJob, emptyJobStats, JobStats } from './job-data';
+import { SWEEP_LOCK_WAIT_MS } from './jobs.constants';
+import { UnclusteredPass } from './unclustered-pass';
+
+/** Raised for a job id with no record. */
+export class JobNotFoundError extends Error {
+  override name = 'JobNotFoundError';
+}
+
+/** Raised when an on-demand full job could not start because a sweep kept running. */
+export class SweepBusyError extends Error {
+  override name = 'SweepBusyError';
+}
+
+export interface RunOptions {
+  /** Which start of the job this is (1 = first); defaults to one more than recorded. */
+  attempt?: number;
+  /** The sweep lock, when the caller already holds it (scheduled sweeps). */
+  sweepLease?: SweepLease;
+}
+
+/**
+ * Runs one clustering job and keeps its record up to date: `running` with its progress, then
+ * `succeeded` or `failed` with the error. Incremental: the unclustered pass. Full: the pass
+ * and the sweep's maintenance, under the sweep lock. Every log line of the job carries its id.
+ */
+@Injectable()
+export class ClusterJobRunner {
+  private readonly logger = new Logger(ClusterJobRunner.name);
+
+  constructor(
+    private readonly jobs: ClusterJobRepository,
+    private readonly pass: UnclusteredPass,
+    private readonly maintenance: ClusterMaintenance,
+    private readonly sweepLock: SweepLock,
+    private readonly metrics: ClusteringMetrics,
+    private readonly pino: PinoLogger,
+  ) {}
+
+  async run(jobId: string, options: RunOptions = {}): Promise<ClusterJob> {
+    const job = await this.jobs.get(jobId);
+    if (!job) throw new JobNotFoundError(`no job ${jobId}`);
+    const logger = this.pino.logger.child({ job_id: job.id });
+    await storage.run(new Store(logger), () => this.execute(job, options));
+    return (await this.jobs.get(jobId)) ?? job;
+  }
+
+  private async execute(job: ClusterJob, options: RunOptions): Promise<void> {
+    const attempt = options.attempt ?? job.attempts + 1;
+    await this.jobs.markRunning(job.id, attempt);
+    this.logger.log({
+      msg: 'job started',
+      trigger: job.trigger,
+      mode: job.mode,
+      filters: job.filters,
+      attempt,
+    });
+    const started = Date.now();
+    let stats = emptyJobStats();
+    const progress = async (totals: BatchStats) => {
+      stats = { ...stats, ...totals, duration_ms: Date.now() - started };
+      await this.jobs.saveStats(job.id, stats);
+    };
+    try {
+      if (job.mode === 'incremental') await progress(await this.pass.run(job.filters, progress));
+      else stats = { ...stats, ...(await this.fullSweep(job, progress, options.sweepLease)) };
+      stats.duration_ms = Date.now() - started;
+      await this.jobs.finish(job.id, { stats });
+      this.metrics.job(job.trigger, job.mode, 'succeeded');
+      this.logger.log({ msg: 'job succeeded', stats });
+    } catch (error) {
+      stats.duration_ms = Date.now() - started;
+      await this.jobs.finish(job.id, { stats, error: describe(error) });
+      this.metrics.job(job.trigger, job.mode, 'failed');
+      this.logger.error({ msg: 'job failed', err: error, stats });
+    }
+  }
+
+  private async fullSweep(
+    job: ClusterJob,
+    progress: (totals: BatchStats) => Promise<void>,
+    heldLease: SweepLease | undefined,
+  ): Promise<Partial<JobStats>> {
+    const lease = heldLease ?? (await this.sweepLock.acquire(SWEEP_LOCK_WAIT_MS));
+    if (!lease) {
+      throw new SweepBusyError(
+        `another sweep kept running for ${SWEEP_LOCK_WAIT_MS / 1000} s; try again when it has finished`,
+      );
+    }
+    try {
+      const batch = await this.pass.run(job.filters, progress);
+      await progress(batch);
+      lease.assertHeld();
+      return { ...batch, ...(await this.maintenance.run(lease)) };
+    } finally {
+      if (!heldLease) await lease.release();
+    }
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

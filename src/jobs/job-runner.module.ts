@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PipelineModule } from '../pipeline/pipeline.module';
+import { SweepModule } from '../sweep/sweep.module';
+import { ClusterJobRepository } from './cluster-job.repository';
+import { ClusterJobRunner } from './cluster-job.runner';
+import { UnclusteredPass } from './unclustered-pass';
+
+/** Running jobs, without any way of receiving them: shared by the service and one-shot mode. */
+@Module({
+  imports: [PipelineModule, SweepModule],
+  providers: [ClusterJobRepository, UnclusteredPass, ClusterJobRunner],
+  exports: [ClusterJobRepository, ClusterJobRunner, SweepModule],
+})
+export class JobRunnerModule {}

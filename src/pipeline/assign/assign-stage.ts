@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import { DistributedLock } from '../../redis/distributed-lock';
+import { VectorIndex } from '../../vector-index/vector-index.port';
+import { FeedbackRepository } from '../../feedback/feedback.repository';
+import { BatchPersister, PersistResult } from '../persist/batch-persister';
+import { AssignmentPlan, AssignParams, assignBatch } from './assign-batch';
+
+export interface EmbeddedItem {
+  id: string;
+  source: string;
+  /** Provisional title for a cluster this item founds, until the summarizer names it. */
+  title: string;
+  vector: Float32Array;
+}
+
+export interface AssignOutcome {
+  plan: AssignmentPlan;
+  persisted: PersistResult;
+  /** Offered but already clustered by the time the lock was taken. */
+  alreadyClustered: string[];
+}
+
+export interface AssignStageOptions extends AssignParams {
+  candidatesK: number;
+  lockWaitMs: number;
+}
+
+/** Raised when the assignment lock could not be had in time; the batch stays unacknowledged. */
+export class AssignLockTimeoutError extends Error {
+  override name = 'AssignLockTimeoutError';
+}
+
+/**
+ * Assigns embedded items to clusters and persists them, under the assignment lock.
+ * The lock makes "read the clusters, decide, write" one step across all replicas, so two
+ * replicas racing on similar new items never open two clusters; the lock's token fences
+ * the write, so a holder that stalled past expiry writes nothing.
+ */
+export class AssignStage {
+  constructor(
+    private readonly lock: DistributedLock,
+    private readonly index: VectorIndex,
+    private readonly feedback: FeedbackRepository,
+    private readonly persister: BatchPersister,
+    private readonly model: string,
+    private readonly options: AssignStageOptions,
+  ) {}
+
+  async run(items: readonly EmbeddedItem[]): Promise<AssignOutcome> {
+    const lease = await this.lock.acquire(this.options.lockWaitMs);
+    if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
+    try {
+      const waiting = await this.feedback.stillWaiting(items.map((i) => i.id));
+      const todo = items.filter((i) => waiting.has(i.id));
+      const alreadyClustered = items.filter((i) => !waiting.has(i.id)).map((i) => i.id);
+      await this.index.refresh();
+      const candidates = await this.index.candidates(
+        todo.map((i) => i.vector),
+        this.options.candidatesK,
+      );
+      const plan = assignBatch(todo, candidates, this.options, randomUUID);
+      const founders = new Map(todo.map((i) => [i.id, i.title]));
+      const provisionalTitles = new Map(
+        plan.changes
+          .filter((c) => c.created)
+          .map((c) => [c.state.id, founders.get(c.addedItemIds[0]) ?? '']),
+      );
+      const persisted = await this.persister.persist(lease, {
+        plan,
+        vectors: new Map(todo.map((i) => [i.id, i.vector])),
+        sources: new Map(todo.map((i) => [i.id, i.source])),
+        provisionalTitles,
+        model: this.model,
+      });
+      return { plan, persisted, alreadyClustered };
+    } finally {
+      await this.lock.release(lease);
+    }
+  }
+}

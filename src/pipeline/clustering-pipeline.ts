@@ -1,0 +1,127 @@
+import { Logger } from '@nestjs/common';
+import { FeedbackRepository } from '../feedback/feedback.repository';
+import { Embedder, EmbedOutcome } from './embed/embedder.port';
+import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
+import { AssignStage, EmbeddedItem } from './assign/assign-stage';
+import { VectorIndex } from '../vector-index/vector-index.port';
+import { SummarizeStage } from './summarize/summarize-stage';
+import { prepareText } from './prepare/prepare-text';
+import { BatchStats, emptyStats } from './batch-stats';
+import { FeedbackItem } from '../feedback/feedback-item';
+
+export interface PipelineOptions {
+  maxTextChars: number;
+}
+
+/**
+ * The path of a batch of feedback ids from "offered" to "clustered":
+ * look up → prepare text → embed → assign and persist (under the lock) → summarize.
+ * Every id ends clustered, skipped (not waiting), missing, parked or scheduled for an
+ * embedding retry; only an infrastructure failure (Redis, the lock) throws, and then the
+ * caller must not acknowledge the batch.
+ */
+export class ClusteringPipeline {
+  private readonly logger = new Logger(ClusteringPipeline.name);
+
+  constructor(
+    private readonly feedback: FeedbackRepository,
+    private readonly embedder: Embedder,
+    private readonly retries: EmbedRetrySchedule,
+    private readonly assign: AssignStage,
+    private readonly index: VectorIndex,
+    private readonly summarize: SummarizeStage,
+    private readonly options: PipelineOptions,
+  ) {}
+
+  async process(offeredIds: readonly string[]): Promise<BatchStats> {
+    const stats = emptyStats();
+    const ids = [...new Set(offeredIds)];
+    const lookups = await this.feedback.lookup(ids);
+
+    const notWaiting: string[] = [];
+    const missing: string[] = [];
+    const parked: Array<{ id: string; reason: string }> = [];
+    const prepared: Array<{ item: FeedbackItem; text: string }> = [];
+    for (const { id, waiting, item } of lookups) {
+      if (!waiting) notWaiting.push(id);
+      else if (!item) missing.push(id);
+      else {
+        const result = prepareText(item, this.options.maxTextChars);
+        if (result.ok) prepared.push({ item, text: result.text });
+        else parked.push({ id, reason: result.reason });
+      }
+    }
+    await this.feedback.forgetMissing(missing);
+    await this.feedback.park(parked);
+    // Whatever will not be embedded now has no retry to wait for.
+    await this.retries.clear([...notWaiting, ...missing, ...parked.map((p) => p.id)]);
+    stats.skipped = notWaiting.length;
+    stats.missing_feedback = missing.length;
+    stats.parked = parked.length;
+    if (prepared.length === 0) return stats;
+
+    const outcomes = await this.embed(prepared.map((p) => p.text));
+    const embedded: EmbeddedItem[] = [];
+    const failed: string[] = [];
+    const unembeddable: Array<{ id: string; reason: string }> = [];
+    prepared.forEach(({ item }, i) => {
+      const outcome = outcomes[i];
+      if (outcome.ok) {
+        embedded.push({
+          id: item.id,
+          source: item.source,
+          title: titleOf(item),
+          vector: outcome.vector,
+        });
+      } else if (outcome.permanent) {
+        unembeddable.push({ id: item.id, reason: outcome.reason });
+      } else failed.push(item.id);
+    });
+    await this.retries.recordFailures(failed);
+    await this.feedback.park(unembeddable);
+    await this.retries.clear(unembeddable.map((u) => u.id));
+    stats.failed_embeddings = failed.length;
+    stats.parked += unembeddable.length;
+    if (embedded.length === 0) return stats;
+
+    const { plan, persisted, alreadyClustered } = await this.assign.run(embedded);
+    const embeddedIds = embedded.map((e) => e.id);
+    await this.retries.clear(embeddedIds);
+    await this.feedback.unpark(embeddedIds);
+
+    const written = new Set(plan.assignments.map((a) => a.itemId));
+    for (const id of persisted.skippedIds) written.delete(id);
+    const changes = plan.changes.filter((c) => c.addedItemIds.some((id) => written.has(id)));
+    stats.clustered_count = persisted.clustered;
+    stats.skipped += alreadyClustered.length + persisted.skippedIds.length;
+    stats.new_clusters = changes.filter((c) => c.created).length;
+    stats.updated_clusters = changes.length - stats.new_clusters;
+
+    await this.index.clustersChanged(
+      changes.map((c) => c.state),
+      [],
+    );
+    const texts = new Map(prepared.map((p) => [p.item.id, p.text]));
+    await this.summarize.run(changes, texts).catch((error: unknown) => {
+      // A summary can wait for the next change or sweep; the clustering itself is persisted.
+      this.logger.warn(`summaries not refreshed: ${String(error)}`);
+    });
+    return stats;
+  }
+
+  private async embed(texts: string[]): Promise<EmbedOutcome[]> {
+    try {
+      return await this.embedder.embed(texts);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`embedding failed for ${texts.length} texts: ${reason}`);
+      return texts.map(() => ({ ok: false, reason }));
+    }
+  }
+}
+
+/** A provisional cluster title from the item that founds it. */
+function titleOf(item: FeedbackItem): string {
+  const text = (item.title.trim() || item.body.trim()).replace(/\s+/g, ' ');
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text || 'New feedback cluster';
+}

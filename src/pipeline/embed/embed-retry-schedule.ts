@@ -1,0 +1,50 @@
+import Redis from 'ioredis';
+import { ServiceKeys } from '../../redis/keys';
+
+const BASE_DELAY_MS = 5_000;
+const MAX_DELAY_MS = 60 * 60_000;
+
+/** Exponential backoff with full jitter: attempt 1 waits up to 5 s, doubling, capped at an hour. */
+export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/**
+ * Items whose embedding failed stay in `feedback:unclustered` and are retried with backoff:
+ * this schedule says when each is due again.
+ */
+export class EmbedRetrySchedule {
+  constructor(private readonly redis: Redis) {}
+
+  async recordFailures(ids: readonly string[], now = Date.now()): Promise<void> {
+    if (ids.length === 0) return;
+    const counts = this.redis.pipeline();
+    for (const id of ids) counts.hincrby(ServiceKeys.embedFailures, id, 1);
+    const attempts = ((await counts.exec()) ?? []).map(([, n]) => Number(n));
+    const schedule = this.redis.pipeline();
+    ids.forEach((id, i) =>
+      schedule.zadd(ServiceKeys.retryAfter, now + retryDelayMs(attempts[i]), id),
+    );
+    await schedule.exec();
+  }
+
+  async clear(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.redis
+      .multi()
+      .hdel(ServiceKeys.embedFailures, ...ids)
+      .zrem(ServiceKeys.retryAfter, ...ids)
+      .exec();
+  }
+
+  /** Up to `limit` ids whose retry time has come. */
+  async due(limit: number, now = Date.now()): Promise<string[]> {
+    return this.redis.zrangebyscore(ServiceKeys.retryAfter, '-inf', now, 'LIMIT', 0, limit);
+  }
+
+  /** How many items wait for an embedding retry. */
+  async pending(): Promise<number> {
+    return this.redis.zcard(ServiceKeys.retryAfter);
+  }
+}

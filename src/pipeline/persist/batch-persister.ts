@@ -1,0 +1,98 @@
+import Redis from 'ioredis';
+import { LockLease } from '../../redis/distributed-lock';
+import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
+import { runScript } from '../../redis/lua-scripts';
+import { AssignmentPlan } from '../assign/assign-batch';
+import { packVector } from '../assign/vector-math';
+
+/** What persist needs besides the plan: per item its vector and source, per new cluster a provisional title. */
+export interface PersistInput {
+  plan: AssignmentPlan;
+  vectors: ReadonlyMap<string, Float32Array>;
+  sources: ReadonlyMap<string, string>;
+  provisionalTitles: ReadonlyMap<string, string>;
+  model: string;
+}
+
+export interface PersistResult {
+  clustered: number;
+  /** Items that were no longer waiting when the script ran (replays, races): nothing written. */
+  skippedIds: string[];
+}
+
+/** Raised when the assignment lock was lost before the write: nothing was written. */
+export class LockLostError extends Error {
+  override name = 'LockLostError';
+}
+
+/** Centroid JSON for the contract's `centroid` field; six decimals keep it compact and exact enough. */
+function centroidJson(v: Float32Array): string {
+  return JSON.stringify(Array.from(v, (x) => Math.round(x * 1e6) / 1e6));
+}
+
+/** Writes an assignment plan with one atomic script call (`persist-batch.lua`). */
+export class BatchPersister {
+  constructor(private readonly redis: Redis) {}
+
+  async persist(lease: LockLease, input: PersistInput): Promise<PersistResult> {
+    const { plan } = input;
+    const vectorArgs: Buffer[] = [];
+    // ARGV[1..4] are fixed; vectors follow, addressed by their 1-based ARGV index.
+    const argIndex = (v: Float32Array) => {
+      vectorArgs.push(packVector(v));
+      return 4 + vectorArgs.length;
+    };
+    const clusters = plan.changes.map((change) => {
+      const sources = [
+        ...new Set(change.addedItemIds.map((id) => input.sources.get(id) ?? 'unknown')),
+      ];
+      return {
+        id: change.state.id,
+        created: change.created,
+        centroid: centroidJson(change.state.centroid),
+        sources,
+        title: input.provisionalTitles.get(change.state.id) ?? 'New feedback cluster',
+        centroidArg: argIndex(change.state.centroid),
+        anchorArg: change.created ? argIndex(change.state.anchor) : 0,
+      };
+    });
+    const items = plan.assignments.map((a) => {
+      const vector = input.vectors.get(a.itemId);
+      if (!vector) throw new Error(`no vector for item ${a.itemId}`);
+      return { id: a.itemId, clusterId: a.clusterId, vectorArg: argIndex(vector) };
+    });
+    const keys = [
+      ServiceKeys.assignLock,
+      FeedbackKeys.unclustered,
+      ClusterKeys.all,
+      ServiceKeys.indexSeq,
+      ServiceKeys.indexChanges,
+      ServiceKeys.centroids,
+      ServiceKeys.anchors,
+      ServiceKeys.itemVectors,
+      ServiceKeys.itemModels,
+    ];
+    const args = [
+      lease.token,
+      new Date().toISOString(),
+      input.model,
+      JSON.stringify({ clusters, items }),
+      ...vectorArgs,
+    ];
+    try {
+      const [clustered, skipped] = (await runScript(this.redis, 'persistBatch', keys, args)) as [
+        number,
+        string,
+      ];
+      const skippedIds: unknown = JSON.parse(skipped);
+      return { clustered, skippedIds: Array.isArray(skippedIds) ? (skippedIds as string[]) : [] };
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('FENCED')) {
+        throw new LockLostError('the assignment lock expired before the batch was written', {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import { Module } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Environment } from '../config/environment';
+import { FeedbackRepository } from '../feedback/feedback.repository';
+import { ProvidersModule } from '../providers/providers.module';
+import { DistributedLock } from '../redis/distributed-lock';
+import { ServiceKeys } from '../redis/keys';
+import { REDIS } from '../redis/redis.module';
+import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { AssignStage } from './assign/assign-stage';
+import { ClusteringPipeline } from './clustering-pipeline';
+import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
+import { Embedder, EMBEDDER } from './embed/embedder.port';
+import { BatchPersister } from './persist/batch-persister';
+import { SummarizeStage } from './summarize/summarize-stage';
+import { SUMMARIZER, Summarizer } from './summarize/summarizer.port';
+
+/** Longest a batch may hold the assignment lock before it expires (a dead holder frees it). */
+const ASSIGN_LOCK_TTL_MS = 15_000;
+
+@Module({
+  imports: [ProvidersModule],
+  providers: [
+    {
+      provide: FeedbackRepository,
+      inject: [REDIS],
+      useFactory: (r: Redis) => new FeedbackRepository(r),
+    },
+    {
+      provide: EmbedRetrySchedule,
+      inject: [REDIS],
+      useFactory: (r: Redis) => new EmbedRetrySchedule(r),
+    },
+    {
+      provide: SummarizeStage,
+      inject: [REDIS, SUMMARIZER, Environment],
+      useFactory: (redis: Redis, summarizer: Summarizer, env: Environment) =>
+        new SummarizeStage(redis, summarizer, {
+          growth: env.RESUMMARIZE_GROWTH,
+          maxTextChars: env.MAX_TEXT_CHARS,
+        }),
+    },
+    {
+      provide: ClusteringPipeline,
+      inject: [
+        REDIS,
+        Environment,
+        EMBEDDER,
+        VECTOR_INDEX,
+        FeedbackRepository,
+        EmbedRetrySchedule,
+        SummarizeStage,
+      ],
+      useFactory: (
+        redis: Redis,
+        env: Environment,
+        embedder: Embedder,
+        index: VectorIndex,
+        feedback: FeedbackRepository,
+        retries: EmbedRetrySchedule,
+        summarize: SummarizeStage,
+      ) => {
+        const assign = new AssignStage(
+          new DistributedLock(redis, ServiceKeys.assignLock, ASSIGN_LOCK_TTL_MS),
+          index,
+          feedback,
+          new BatchPersister(redis),
+          embedder.model,
+          {
+            joinThreshold: env.JOIN_THRESHOLD,
+            anchorThreshold: env.ANCHOR_THRESHOLD,
+            candidatesK: env.CANDIDATES_K,
+            lockWaitMs: ASSIGN_LOCK_TTL_MS,
+          },
+        );
+        return new ClusteringPipeline(feedback, embedder, retries, assign, index, summarize, {
+          maxTextChars: env.MAX_TEXT_CHARS,
+        });
+      },
+    },
+  ],
+  exports: [
+    ClusteringPipeline,
+    FeedbackRepository,
+    EmbedRetrySchedule,
+    SummarizeStage,
+    ProvidersModule,
+  ],
+})
+export class PipelineModule {}

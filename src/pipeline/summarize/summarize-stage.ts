@@ -1,0 +1,114 @@
+import Redis from 'ioredis';
+import { parseFeedbackHash } from '../../feedback/feedback-item';
+import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
+import { ClusterChange } from '../assign/assign-batch';
+import { cosine, unpackVector } from '../assign/vector-math';
+import { prepareText } from '../prepare/prepare-text';
+import { distinctiveTerms, TermStatistics } from './distinctive-terms';
+import { SummaryItem, Summarizer } from './summarizer.port';
+
+export interface SummarizeOptions {
+  /** Re-summarise once a cluster grew by this fraction since its last summary. */
+  growth: number;
+  maxTextChars: number;
+}
+
+/** Members read per cluster; the most representative of them go to the summarizer. */
+const SAMPLE_READ = 30;
+const SAMPLE_KEPT = 12;
+
+/** True when a cluster of `size` last summarised at `summarizedAt` changed enough to matter. */
+export function needsSummary(size: number, summarizedAt: number, growth: number): boolean {
+  if (summarizedAt <= 0) return true;
+  return size >= summarizedAt + Math.max(1, Math.ceil(summarizedAt * growth));
+}
+
+/**
+ * Names and describes the clusters a batch changed, when they changed enough to matter.
+ * Runs after the batch is persisted: a cluster always has its provisional title meanwhile.
+ */
+export class SummarizeStage {
+  private readonly terms = new TermStatistics();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly summarizer: Summarizer,
+    private readonly options: SummarizeOptions,
+  ) {}
+
+  async run(
+    changes: readonly ClusterChange[],
+    batchTexts: ReadonlyMap<string, string>,
+  ): Promise<void> {
+    this.terms.observe([...batchTexts.values()]);
+    if (changes.length === 0) return;
+    const last = await this.redis.hmget(
+      ServiceKeys.summarizedAt,
+      ...changes.map((c) => c.state.id),
+    );
+    const due = changes.filter((c, i) =>
+      needsSummary(c.state.size, Number(last[i] ?? 0), this.options.growth),
+    );
+    for (const change of due) await this.summarizeOne(change);
+  }
+
+  /** Summarises one cluster now, whatever its growth (used by sweeps for stale summaries). */
+  async summarizeOne(change: Pick<ClusterChange, 'state'>): Promise<void> {
+    const { state } = change;
+    const sample = await this.sample(state.id, state.centroid);
+    const sources = JSON.parse(
+      (await this.redis.hget(ClusterKeys.cluster(state.id), 'sources')) ?? '[]',
+    ) as string[];
+    const summary = await this.summarizer.summarize({
+      clusterId: state.id,
+      size: state.size,
+      sources,
+      items: sample,
+      terms: distinctiveTerms(
+        sample.map((s) => s.text),
+        this.terms,
+      ),
+    });
+    const key = ClusterKeys.cluster(state.id);
+    const write = this.redis
+      .multi()
+      .hset(key, {
+        title: summary.title,
+        summary: summary.summary,
+        issue_title: summary.issueTitle,
+        issue_description: summary.issueDescription,
+      })
+      .hset(ServiceKeys.summarizedAt, state.id, state.size);
+    if (summary.githubRepoUrl) write.hset(key, 'github_repo_url', summary.githubRepoUrl);
+    else write.hdel(key, 'github_repo_url');
+    await write.exec();
+  }
+
+  private async sample(clusterId: string, centroid: Float32Array): Promise<SummaryItem[]> {
+    const ids = await this.redis.srandmember(ClusterKeys.items(clusterId), SAMPLE_READ);
+    if (ids.length === 0) return [];
+    const read = this.redis.pipeline();
+    for (const id of ids) read.hgetall(FeedbackKeys.item(id));
+    read.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
+    const replies = (await read.exec()) ?? [];
+    const vectors = replies[ids.length][1] as (Buffer | null)[];
+    const items: SummaryItem[] = [];
+    ids.forEach((id, i) => {
+      const item = parseFeedbackHash(id, replies[i][1] as Record<string, string>);
+      if (!item) return;
+      const prepared = prepareText(item, this.options.maxTextChars);
+      const vector = vectors[i];
+      items.push({
+        id,
+        source: item.source,
+        title: item.title,
+        text: prepared.ok ? prepared.text : item.title,
+        metadata: item.metadata,
+        repo: item.repo,
+        githubIssueUrl: item.githubIssueUrl,
+        similarity: vector ? cosine(unpackVector(vector), centroid) : 0,
+      });
+    });
+    return items.sort((a, b) => b.similarity - a.similarity).slice(0, SAMPLE_KEPT);
+  }
+}

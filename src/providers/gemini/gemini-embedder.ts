@@ -1,0 +1,172 @@
+import { GoogleGenAI } from '@google/genai';
+import { bulkhead, BulkheadPolicy } from 'cockatiel';
+import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
+import { normalize, norm } from '../../pipeline/assign/vector-math';
+import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import {
+  InvalidResponseError,
+  ResilienceOptions,
+  ResilientCaller,
+  resilienceWithDefaults,
+} from '../resilient-call';
+import {
+  GeminiConnection,
+  fetchRecordingRetryAfter,
+  geminiClient,
+  toProviderError,
+} from './gemini-errors';
+
+/** The API takes at most this many texts per `batchEmbedContents` call. */
+const MAX_BATCH = 100;
+/** `gemini-embedding-001` can truncate its 3072-d output to any size down to this. */
+const MIN_DIMENSIONS = 128;
+const MAX_DIMENSIONS = 3072;
+const READY_WITHIN_MS = 60_000;
+
+export interface GeminiEmbedderOptions extends GeminiConnection, Partial<ResilienceOptions> {
+  /** Default `gemini-embedding-001`. */
+  model?: string;
+  /** Output dimensionality (Matryoshka truncation); default 768. */
+  dimensions?: number;
+  /** Texts per request, at most 100 (the default). */
+  batchSize?: number;
+  /** Requests in flight at once, across all `embed` calls of this embedder; default 4. */
+  concurrency?: number;
+  metrics?: ProviderMetrics;
+}
+
+const DEFAULT_RESILIENCE: ResilienceOptions = {
+  timeoutMs: 30_000,
+  maxRetries: 4,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  breakerThreshold: 5,
+  breakerHalfOpenMs: 30_000,
+};
+
+/**
+ * Embeds texts with Gemini (`models/{model}:batchEmbedContents`, task type CLUSTERING).
+ * A batch that finally fails (retries exhausted, circuit open, wrong answer) yields
+ * `{ ok: false }` for its texts: the pipeline keeps them unclustered and retries later.
+ */
+export class GeminiEmbedder implements Embedder {
+  readonly model: string;
+  readonly dimensions: number;
+  private readonly apiModel: string;
+  private readonly batchSize: number;
+  private readonly ai: GoogleGenAI;
+  private readonly caller: ResilientCaller;
+  private readonly inFlight: BulkheadPolicy;
+
+  constructor(options: GeminiEmbedderOptions) {
+    this.apiModel = options.model ?? 'gemini-embedding-001';
+    this.dimensions = options.dimensions ?? 768;
+    if (
+      !Number.isInteger(this.dimensions) ||
+      this.dimensions < MIN_DIMENSIONS ||
+      this.dimensions > MAX_DIMENSIONS
+    ) {
+      throw new Error(
+        `Gemini embedding dimensions must be an integer from ${MIN_DIMENSIONS} to ${MAX_DIMENSIONS}, got ${options.dimensions}`,
+      );
+    }
+    this.model = `${this.apiModel}@${this.dimensions}`;
+    this.batchSize = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? MAX_BATCH));
+    this.ai = geminiClient(options);
+    this.caller = new ResilientCaller(
+      'gemini',
+      resilienceWithDefaults(DEFAULT_RESILIENCE, options),
+      options.metrics ?? NO_PROVIDER_METRICS,
+    );
+    this.inFlight = bulkhead(Math.max(1, options.concurrency ?? 4), Number.MAX_SAFE_INTEGER);
+  }
+
+  async embed(texts: readonly string[]): Promise<EmbedOutcome[]> {
+    const outcomes: EmbedOutcome[] = texts.map(() => ({ ok: false, reason: 'empty text' }));
+    // Empty texts are refused by the API and would fail their whole batch.
+    const indexes = texts.flatMap((text, i) => (text.trim() ? [i] : []));
+    const batches: number[][] = [];
+    for (let start = 0; start < indexes.length; start += this.batchSize) {
+      batches.push(indexes.slice(start, start + this.batchSize));
+    }
+    await Promise.all(
+      batches.map(async (batch) => {
+        const results = await this.inFlight.execute(() =>
+          this.embedBatch(batch.map((i) => texts[i])),
+        );
+        batch.forEach((textIndex, i) => (outcomes[textIndex] = results[i]));
+      }),
+    );
+    return outcomes;
+  }
+
+  /** Ready when a call succeeded in the last minute, or the model can be looked up now. */
+  async checkReady(): Promise<ProviderReadiness> {
+    if (this.caller.circuitOpen) {
+      return { ok: false, detail: `gemini ${this.model}: circuit open after repeated failures` };
+    }
+    if (this.caller.succeededRecently(READY_WITHIN_MS)) {
+      return { ok: true, detail: `gemini ${this.model}: embedded within the last minute` };
+    }
+    try {
+      await this.caller.run('get_model', (abortSignal) =>
+        this.ai.models
+          .get({ model: this.apiModel, config: { abortSignal } })
+          .catch((error: unknown) => {
+            throw toProviderError(error, null);
+          }),
+      );
+      return { ok: true, detail: `gemini ${this.model}: reachable` };
+    } catch (error) {
+      return { ok: false, detail: this.caller.describe(error) };
+    }
+  }
+
+  private async embedBatch(texts: string[]): Promise<EmbedOutcome[]> {
+    try {
+      const vectors = await this.caller.run('embed', (signal) => this.request(texts, signal));
+      return vectors.map((vector) =>
+        norm(vector) > 0
+          ? { ok: true, vector: normalize(vector) }
+          : { ok: false, reason: 'gemini returned a zero vector' },
+      );
+    } catch (error) {
+      const reason = this.caller.describe(error);
+      return texts.map(() => ({ ok: false, reason }));
+    }
+  }
+
+  private async request(texts: string[], abortSignal: AbortSignal): Promise<Float32Array[]> {
+    const recorder = fetchRecordingRetryAfter();
+    const { embeddings } = await this.ai.models
+      .embedContent({
+        model: this.apiModel,
+        contents: texts,
+        config: {
+          taskType: 'CLUSTERING',
+          outputDimensionality: this.dimensions,
+          abortSignal,
+          httpOptions: { fetch: recorder.fetch },
+        },
+      })
+      .catch((error: unknown) => {
+        throw toProviderError(error, recorder.retryAfter());
+      });
+    if (!embeddings || embeddings.length !== texts.length) {
+      throw new InvalidResponseError(
+        `expected ${texts.length} embeddings, got ${embeddings?.length ?? 0}`,
+      );
+    }
+    return embeddings.map(({ values }) => {
+      if (!values || values.length !== this.dimensions) {
+        throw new InvalidResponseError(
+          `expected ${this.dimensions}-dimensional embeddings, got ${values?.length ?? 0}`,
+        );
+      }
+      if (!values.every(Number.isFinite)) {
+        throw new InvalidResponseError('embedding contains non-numbers');
+      }
+      return Float32Array.from(values);
+    });
+  }
+}

@@ -1,0 +1,232 @@
+import Redis from 'ioredis';
+import { parseFeedbackHash } from '../../feedback/feedback-item';
+import { cosine, packVector, unpackVector } from '../../pipeline/assign/vector-math';
+import { Embedder } from '../../pipeline/embed/embedder.port';
+import { prepareText } from '../../pipeline/prepare/prepare-text';
+import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
+
+/** Progress of a re-embedding run is kept here, so that a rerun skips finished clusters. */
+export const ReEmbedKeys = {
+  /** Set: ids of clusters already rebuilt with `model`. */
+  done: (model: string) => `clustering:reembed:done:${model}`,
+} as const;
+
+export interface ReEmbedOptions {
+  redis: Redis;
+  /** The embedder the service is about to use: its `model` becomes every cluster's model. */
+  embedder: Embedder;
+  /** Items gathered (across clusters) per `embed` call; default 500. */
+  itemsPerCall?: number;
+  /** As the pipeline's `MAX_TEXT_CHARS`, so texts are prepared exactly as for clustering; default 4000. */
+  maxTextChars?: number;
+  onProgress?: (progress: ReEmbedProgress) => void;
+}
+
+export interface ReEmbedProgress {
+  /** Clusters finished (converted, already done, gone or failed). */
+  processed: number;
+  total: number;
+}
+
+export interface ReEmbedReport {
+  model: string;
+  /** Live clusters found. */
+  clusters: number;
+  converted: number;
+  /** Already converted by an earlier (interrupted) run. */
+  alreadyDone: number;
+  /** Clusters left on their old vectors, with why; a rerun tries them again. */
+  failed: Array<{ clusterId: string; reason: string }>;
+  itemsEmbedded: number;
+  /** Items that already had a vector of the target model. */
+  itemsReused: number;
+  /** Members whose feedback is gone or has no text; left out of the centroid. */
+  itemsWithoutText: number;
+}
+
+interface ClusterWork {
+  id: string;
+  vectors: Map<string, Float32Array>;
+  /** Members to embed, with their prepared text. */
+  pending: Array<{ id: string; text: string }>;
+  failure?: string;
+}
+
+/**
+ * Rebuilds every live cluster for a new embedder, so that vectors of two models never mix:
+ * re-embeds the members (reusing vectors already of the target model), then writes the item
+ * vectors, the centroid (mean), the anchor (the member nearest the centroid), the cluster's
+ * `embedding_model`, and a change-feed entry so every replica reloads the cluster.
+ *
+ * Resumable: each finished cluster is recorded under `clustering:reembed:done:{model}` and
+ * skipped by a rerun. Run it while no worker with the old embedder is clustering: those
+ * would add old-model vectors to converted clusters.
+ */
+export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
+  const { redis, embedder } = options;
+  const model = embedder.model;
+  const ids = (await redis.smembers(ClusterKeys.all)).sort();
+  const report: ReEmbedReport = {
+    model,
+    clusters: ids.length,
+    converted: 0,
+    alreadyDone: 0,
+    failed: [],
+    itemsEmbedded: 0,
+    itemsReused: 0,
+    itemsWithoutText: 0,
+  };
+  let processed = 0;
+  const advance = (count: number) => {
+    processed += count;
+    options.onProgress?.({ processed, total: ids.length });
+  };
+  const doneFlags = ids.length > 0 ? await redis.smismember(ReEmbedKeys.done(model), ...ids) : [];
+  const todo = ids.filter((_, i) => doneFlags[i] !== 1);
+  report.alreadyDone = ids.length - todo.length;
+  advance(report.alreadyDone);
+
+  const itemsPerCall = Math.max(1, options.itemsPerCall ?? 500);
+  let group: ClusterWork[] = [];
+  let groupItems = 0;
+  const flush = async () => {
+    await embedGroup(embedder, group, report);
+    for (const work of group) await finishCluster(redis, model, work, report);
+    advance(group.length);
+    group = [];
+    groupItems = 0;
+  };
+  for (const id of todo) {
+    const work = await loadCluster(redis, model, id, options.maxTextChars ?? 4000, report);
+    group.push(work);
+    groupItems += work.pending.length;
+    if (groupItems >= itemsPerCall) await flush();
+  }
+  if (group.length > 0) await flush();
+  return report;
+}
+
+/** A cluster's members: vectors already of `model`, and prepared texts for the rest. */
+async function loadCluster(
+  redis: Redis,
+  model: string,
+  id: string,
+  maxTextChars: number,
+  report: ReEmbedReport,
+): Promise<ClusterWork> {
+  const members = await redis.smembers(ClusterKeys.items(id));
+  const work: ClusterWork = { id, vectors: new Map(), pending: [] };
+  if (members.length === 0) return work;
+  const models = await redis.hmget(ServiceKeys.itemModels, ...members);
+  const vectors = await redis.hmgetBuffer(ServiceKeys.itemVectors, ...members);
+  const toRead = members.filter((member, i) => {
+    const vector = vectors[i];
+    if (models[i] !== model || !vector) return true;
+    work.vectors.set(member, unpackVector(vector));
+    report.itemsReused++;
+    return false;
+  });
+  const pipeline = redis.pipeline();
+  for (const member of toRead) pipeline.hgetall(FeedbackKeys.item(member));
+  const hashes = (await pipeline.exec()) ?? [];
+  toRead.forEach((member, i) => {
+    const [error, hash] = hashes[i];
+    if (error) throw error;
+    const item = parseFeedbackHash(member, hash as Record<string, string>);
+    const prepared = item ? prepareText(item, maxTextChars) : undefined;
+    if (prepared?.ok) work.pending.push({ id: member, text: prepared.text });
+    else report.itemsWithoutText++;
+  });
+  return work;
+}
+
+/** Embeds the pending members of a group of clusters in one call (the embedder batches it). */
+async function embedGroup(
+  embedder: Embedder,
+  group: ClusterWork[],
+  report: ReEmbedReport,
+): Promise<void> {
+  const pending = group.flatMap((work) => work.pending.map((item) => ({ work, item })));
+  if (pending.length === 0) return;
+  const outcomes = await embedder.embed(pending.map(({ item }) => item.text));
+  pending.forEach(({ work, item }, i) => {
+    const outcome = outcomes[i];
+    if (outcome.ok) {
+      work.vectors.set(item.id, outcome.vector);
+      report.itemsEmbedded++;
+    } else {
+      work.failure ??= `item ${item.id}: ${outcome.reason}`;
+    }
+  });
+}
+
+/** Writes what was embedded; converts the cluster only if every member with text has a vector. */
+async function finishCluster(
+  redis: Redis,
+  model: string,
+  work: ClusterWork,
+  report: ReEmbedReport,
+): Promise<void> {
+  // Item vectors first (even for a cluster that failed): a rerun reuses them.
+  const fresh = work.pending.filter((item) => work.vectors.has(item.id));
+  if (fresh.length > 0) {
+    const pipeline = redis.pipeline();
+    for (const { id } of fresh) {
+      pipeline.hset(ServiceKeys.itemVectors, id, packVector(work.vectors.get(id) as Float32Array));
+      pipeline.hset(ServiceKeys.itemModels, id, model);
+    }
+    await pipeline.exec();
+  }
+  if (work.failure) {
+    report.failed.push({ clusterId: work.id, reason: work.failure });
+    return;
+  }
+  const members = [...work.vectors.values()];
+  if (members.length === 0) {
+    report.failed.push({ clusterId: work.id, reason: 'no member has text to embed' });
+    return;
+  }
+  const centroid = mean(members);
+  const anchor = members.reduce((best, v) =>
+    cosine(v, centroid) > cosine(best, centroid) ? v : best,
+  );
+  const written = await redis.eval(
+    WRITE_CLUSTER,
+    7,
+    ClusterKeys.all,
+    ClusterKeys.cluster(work.id),
+    ServiceKeys.centroids,
+    ServiceKeys.anchors,
+    ServiceKeys.indexSeq,
+    ServiceKeys.indexChanges,
+    ReEmbedKeys.done(model),
+    work.id,
+    model,
+    JSON.stringify(Array.from(centroid, (x) => Math.round(x * 1e6) / 1e6)),
+    packVector(centroid),
+    packVector(anchor),
+  );
+  if (written === 1) report.converted++;
+}
+
+function mean(vectors: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(vectors[0].length);
+  for (const v of vectors) for (let i = 0; i < out.length; i++) out[i] += v[i] / vectors.length;
+  return out;
+}
+
+/**
+ * One cluster's new centroid, anchor and model, its change-feed entry and its "done" mark,
+ * all at once. A cluster merged away meanwhile is left alone (returns 0).
+ * KEYS: clusters:all, cluster hash, centroids, anchors, index seq, index changes, done set.
+ * ARGV: id, model, centroid JSON, packed centroid, packed anchor.
+ */
+const WRITE_CLUSTER = `
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], 'centroid', ARGV[3], 'embedding_model', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
+local seq = redis.call('INCR', KEYS[5])
+redis.call('ZADD', KEYS[6], seq, ARGV[1])
+redis.call('SADD', KEYS[7], ARGV[1])
+return 1`;

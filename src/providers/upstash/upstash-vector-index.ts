@@ -1,0 +1,386 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { Index, Requester } from '@upstash/vector';
+import Redis from 'ioredis';
+import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterStateStore } from '../../clusters/cluster-state.store';
+import { cosine } from '../../pipeline/assign/vector-math';
+import { ServiceKeys } from '../../redis/keys';
+import { ClusterCandidate, VectorIndex } from '../../vector-index/vector-index.port';
+import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import {
+  ProviderError,
+  ResilienceOptions,
+  ResilientCaller,
+  isTransientStatus,
+  parseRetryAfterHeader,
+  resilienceWithDefaults,
+} from '../resilient-call';
+
+/**
+ * Namespaces of the Upstash index: item vectors and cluster centroids are kept apart, so a
+ * centroid query never returns an item and the two can be rebuilt independently.
+ */
+export const UPSTASH_NAMESPACES = { items: 'items', centroids: 'centroids' } as const;
+
+const READY_WITHIN_MS = 60_000;
+const SYNC_LOCK_TTL_MS = 30_000;
+
+export interface UpstashVectorIndexOptions extends Partial<ResilienceOptions> {
+  /** `UPSTASH_VECTOR_REST_URL`. */
+  url: string;
+  /** `UPSTASH_VECTOR_REST_TOKEN`. */
+  token: string;
+  /** The embedder's model name: only its clusters are candidates. */
+  model: string;
+  /** The embedder's dimensions; the Upstash index must have the same. */
+  dimensions: number;
+  /** Nearest centroids asked of Upstash per wanted candidate, before the exact re-rank; default 3. */
+  oversample?: number;
+  /** How long a synced centroid is still searched in memory, while Upstash makes it visible; default 30 s. */
+  recentWindowMs?: number;
+  /** Vectors per upsert/delete request, and clusters per sync page; default 500. */
+  batchSize?: number;
+  /** Sync pages per call, so a backfill never holds up one batch for long; default 4. */
+  syncPagesPerCall?: number;
+  metrics?: ProviderMetrics;
+}
+
+const DEFAULT_RESILIENCE: ResilienceOptions = {
+  timeoutMs: 10_000,
+  maxRetries: 3,
+  backoffBaseMs: 200,
+  backoffMaxMs: 10_000,
+  breakerThreshold: 5,
+  breakerHalfOpenMs: 15_000,
+};
+
+/** A cluster seen in the change feed: searched in memory until Upstash surely shows it. */
+interface RecentCluster {
+  state: ClusterState;
+  /** The feed position it was read at; it is in Upstash once the sync cursor reaches this. */
+  seq: number;
+  /** When this replica learnt it was synced; it stays searchable here for the window after. */
+  syncedAt?: number;
+}
+
+/**
+ * Vector index on Upstash Vector (cosine), mirroring the cluster state the persist stage
+ * keeps in Redis. Upstash only proposes candidates; their state is loaded from Redis, so the
+ * assigner's exact re-rank works on authoritative centroids.
+ *
+ * Centroids reach Upstash through a sync that follows the change feed from a cursor kept in
+ * Redis (`clustering:upstash:…:synced-seq`), so a change is pushed even if the replica that
+ * made it died first. Upstash indexes upserts eventually, not at once: every cluster changed
+ * since the cursor, and for `recentWindowMs` after it was synced, is also searched exactly in
+ * memory and merged into each query's candidates.
+ */
+export class UpstashVectorIndex implements VectorIndex {
+  readonly name = 'upstash';
+  private readonly logger = new Logger(UpstashVectorIndex.name);
+  private readonly index: Index;
+  private readonly caller: ResilientCaller;
+  private readonly recent = new Map<string, RecentCluster>();
+  private readonly cursorKey: string;
+  private readonly lockKey: string;
+  private seq: number | undefined;
+  private synced = 0;
+  private centroidCount = 0;
+
+  constructor(
+    private readonly store: ClusterStateStore,
+    private readonly redis: Redis,
+    private readonly options: UpstashVectorIndexOptions,
+  ) {
+    const resilience = resilienceWithDefaults(DEFAULT_RESILIENCE, options);
+    this.index = new Index(new UpstashRequester(options.url, options.token, resilience.timeoutMs));
+    this.caller = new ResilientCaller(
+      'upstash',
+      resilience,
+      options.metrics ?? NO_PROVIDER_METRICS,
+    );
+    // Per Upstash index and model: a new index (or model) starts its sync from scratch.
+    const scope = `${new URL(options.url).host}:${options.model}`;
+    this.cursorKey = `clustering:upstash:${scope}:synced-seq`;
+    this.lockKey = `clustering:upstash:${scope}:sync-lock`;
+  }
+
+  /** Live clusters in the centroids namespace, as of the last `info` call (start-up, readiness). */
+  size(): number {
+    return this.centroidCount;
+  }
+
+  /** Start-up check: the index must be cosine with the embedder's dimensions. */
+  async verifyDimensions(): Promise<void> {
+    const info = await this.caller.run('info', () => this.index.info());
+    const { dimensions, model } = this.options;
+    if (info.dimension !== dimensions) {
+      throw new Error(
+        `Upstash Vector index has ${info.dimension} dimensions, but the embedder ${model} makes ` +
+          `${dimensions}-dimensional vectors: use an index with ${dimensions} dimensions ` +
+          `(UPSTASH_VECTOR_REST_URL) or an embedder with ${info.dimension} (EMBEDDING_DIMENSIONS)`,
+      );
+    }
+    if (info.similarityFunction !== 'COSINE') {
+      throw new Error(
+        `Upstash Vector index uses ${info.similarityFunction} similarity; the clustering service needs COSINE`,
+      );
+    }
+    this.centroidCount = info.namespaces[UPSTASH_NAMESPACES.centroids]?.vectorCount ?? 0;
+    if (this.centroidCount === 0) {
+      // An empty (new or reset) index: whatever the cursor says, push every centroid again.
+      await this.redis.del(this.cursorKey);
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (this.seq === undefined) {
+      // Everything up to the cursor is in Upstash already; only later changes are read.
+      this.seq = await this.readCursor();
+      this.synced = this.seq;
+    }
+    const feed = await this.store.changesSince(this.seq, this.options.model);
+    for (const id of feed.removedIds) this.recent.delete(id);
+    for (const state of feed.live) this.recent.set(state.id, { state, seq: feed.seq });
+    this.seq = feed.seq;
+    await this.syncQuietly();
+  }
+
+  /** Pushes the changes (read back from the feed, with everyone else's) to Upstash. */
+  async clustersChanged(
+    changed: readonly ClusterState[],
+    removedIds: readonly string[],
+  ): Promise<void> {
+    for (const id of removedIds) this.recent.delete(id);
+    // Searchable here at once, whatever the feed position; synced by the next sync.
+    const pending = Number.MAX_SAFE_INTEGER;
+    for (const state of changed) this.recent.set(state.id, { state, seq: pending });
+    await this.syncQuietly();
+  }
+
+  async candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]> {
+    if (queries.length === 0) return [];
+    const topK = Math.max(1, k * (this.options.oversample ?? 3));
+    const hits = await this.caller.run('query', () =>
+      this.index.queryMany(
+        queries.map((query) => ({ vector: Array.from(query), topK, includeVectors: false })),
+        { namespace: UPSTASH_NAMESPACES.centroids },
+      ),
+    );
+    const ids = [...new Set(hits.flat().map((hit) => String(hit.id)))];
+    const { live } = await this.store.load(ids, this.options.model);
+    const loaded = new Map(live.map((state) => [state.id, state]));
+    this.expireRecent();
+    const recent = [...this.recent.values()].map((entry) => entry.state);
+    return queries.map((query, i) => {
+      const found = new Map<string, ClusterState>();
+      for (const hit of hits[i] ?? []) {
+        const state = loaded.get(String(hit.id));
+        if (state) found.set(state.id, state);
+      }
+      for (const state of nearestExactly(query, recent, topK)) {
+        if (!found.has(state.id)) found.set(state.id, state);
+      }
+      return [...found.values()];
+    });
+  }
+
+  /** Stores item vectors in the `items` namespace (not needed for assignment; kept for search). */
+  async upsertItems(items: ReadonlyArray<{ id: string; vector: Float32Array }>): Promise<void> {
+    const namespace = this.index.namespace(UPSTASH_NAMESPACES.items);
+    for (const chunk of chunks(items, this.batchSize)) {
+      await this.caller.run('upsert_items', () =>
+        namespace.upsert(chunk.map(({ id, vector }) => ({ id, vector: Array.from(vector) }))),
+      );
+    }
+  }
+
+  /** Ready when a call succeeded in the last minute, or `info` answers now. */
+  async checkReady(): Promise<ProviderReadiness> {
+    if (this.caller.circuitOpen) {
+      return { ok: false, detail: 'upstash: circuit open after repeated failures' };
+    }
+    if (this.caller.succeededRecently(READY_WITHIN_MS)) {
+      return { ok: true, detail: 'upstash: answered within the last minute' };
+    }
+    try {
+      const info = await this.caller.run('info', () => this.index.info());
+      this.centroidCount = info.namespaces[UPSTASH_NAMESPACES.centroids]?.vectorCount ?? 0;
+      return { ok: true, detail: `upstash: ${this.centroidCount} centroids` };
+    } catch (error) {
+      return { ok: false, detail: this.caller.describe(error) };
+    }
+  }
+
+  private get batchSize(): number {
+    return Math.max(1, this.options.batchSize ?? 500);
+  }
+
+  /** A failed sync is retried by the next refresh; meanwhile the changes are searched in memory. */
+  private async syncQuietly(): Promise<void> {
+    try {
+      await this.sync();
+    } catch (error) {
+      this.logger.warn(`centroid sync to Upstash postponed: ${this.caller.describe(error)}`);
+    }
+  }
+
+  /**
+   * Pushes changes after the shared cursor, a page at a time, then advances the cursor. One
+   * replica syncs at a time (a lock); the others rely on its progress.
+   */
+  private async sync(): Promise<void> {
+    const token = randomUUID();
+    const locked = await this.redis.set(this.lockKey, token, 'PX', SYNC_LOCK_TTL_MS, 'NX');
+    if (locked === 'OK') {
+      try {
+        await this.pushPages(token);
+      } finally {
+        await this.redis.eval(RELEASE_IF_HELD, 1, this.lockKey, token);
+      }
+    }
+    this.synced = Math.max(this.synced, await this.readCursor());
+  }
+
+  private async pushPages(token: string): Promise<void> {
+    const centroids = this.index.namespace(UPSTASH_NAMESPACES.centroids);
+    let cursor = await this.readCursor();
+    for (let page = 0; page < (this.options.syncPagesPerCall ?? 4); page++) {
+      const entries = await this.redis.zrangebyscore(
+        ServiceKeys.indexChanges,
+        `(${cursor}`,
+        '+inf',
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        this.batchSize,
+      );
+      if (entries.length === 0) return;
+      const ids = entries.filter((_, i) => i % 2 === 0);
+      const { live, removedIds } = await this.store.load(ids, this.options.model);
+      if (live.length > 0) {
+        await this.caller.run('upsert_centroids', () =>
+          centroids.upsert(
+            live.map((state) => ({
+              id: state.id,
+              vector: Array.from(state.centroid),
+              metadata: { model: this.options.model },
+            })),
+          ),
+        );
+      }
+      if (removedIds.length > 0) {
+        await this.caller.run('delete_centroids', () => centroids.delete(removedIds));
+      }
+      cursor = Number(entries[entries.length - 1]);
+      await this.redis.eval(
+        ADVANCE_IF_HELD,
+        2,
+        this.cursorKey,
+        this.lockKey,
+        cursor,
+        token,
+        SYNC_LOCK_TTL_MS,
+      );
+      // What this replica pushed is visible to it from now on, through the recent set.
+      const now = Date.now();
+      for (const state of live) this.recent.set(state.id, { state, seq: cursor, syncedAt: now });
+    }
+  }
+
+  private async readCursor(): Promise<number> {
+    return Number((await this.redis.get(this.cursorKey)) ?? 0);
+  }
+
+  /** Drops clusters that are synced and have had the window to become visible in Upstash. */
+  private expireRecent(): void {
+    const now = Date.now();
+    const window = this.options.recentWindowMs ?? 30_000;
+    for (const [id, entry] of this.recent) {
+      if (entry.seq > this.synced) continue;
+      entry.syncedAt ??= now;
+      if (now - entry.syncedAt > window) this.recent.delete(id);
+    }
+  }
+}
+
+/** Deletes the lock only if this caller still holds it. */
+const RELEASE_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
+/** Moves the cursor forward (never back) and extends the lock, only while the lock is held. */
+const ADVANCE_IF_HELD = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return 1`;
+
+/** The `topK` states nearest to `query` by exact cosine. */
+function nearestExactly(
+  query: Float32Array,
+  states: readonly ClusterState[],
+  topK: number,
+): ClusterState[] {
+  return states
+    .map((state) => ({ state, similarity: cosine(query, state.centroid) }))
+    .sort((a, b) => b.similarity - a.similarity)
+    .slice(0, topK)
+    .map(({ state }) => state);
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let start = 0; start < items.length; start += size)
+    out.push(items.slice(start, start + size));
+  return out;
+}
+
+/**
+ * The HTTP transport for the Upstash SDK. The SDK's own client drops the status code and
+ * headers of a failed request; this one keeps them, so that 429 and 5xx are retried (after
+ * the `Retry-After` delay) and 4xx are not, and it aborts a request after `timeoutMs`.
+ */
+export class UpstashRequester implements Requester {
+  private readonly baseUrl: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+  }
+
+  async request<TResult>(
+    req: Parameters<Requester['request']>[0],
+  ): Promise<{ result?: TResult; error?: string }> {
+    let response: Response;
+    try {
+      response = await fetch([this.baseUrl, ...(req.path ?? [])].join('/'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(req.body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new ProviderError('network error', true, undefined, { cause: error });
+    }
+    const text = await response.text();
+    let body: { result?: TResult; error?: string } | undefined;
+    try {
+      body = JSON.parse(text) as { result?: TResult; error?: string };
+    } catch {
+      body = undefined;
+    }
+    if (!response.ok) {
+      throw new ProviderError(
+        `HTTP ${response.status}: ${body?.error ?? text.slice(0, 200)}`,
+        isTransientStatus(response.status),
+        parseRetryAfterHeader(response.headers.get('retry-after')),
+      );
+    }
+    if (!body) throw new ProviderError('response is not valid JSON', false);
+    return body;
+  }
+}

@@ -1,0 +1,70 @@
+-- Merges one cluster into another atomically (CONTRACT §2): the absorbed cluster's items move
+-- to the survivor, the survivor's size, sources and centroid are updated, the absorbed hash is
+-- marked merged (so links to it still resolve) and leaves clusters:all, and the index change
+-- feed records both ids so every replica's index reloads the survivor and drops the absorbed.
+--
+-- KEYS[1] assignment lock   KEYS[2] clusters:all     KEYS[3] index sequence
+-- KEYS[4] index change feed KEYS[5] packed centroids KEYS[6] packed anchors
+-- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
+-- ARGV[2] survivor id       ARGV[3] absorbed id
+-- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
+-- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON   ARGV[8] merged centroid, packed
+-- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('FENCED lock lost before merge')
+end
+
+local survivor, absorbed = ARGV[2], ARGV[3]
+if survivor == absorbed then
+  return redis.error_reply('CONFLICT a cluster cannot absorb itself')
+end
+local survivorItems = 'cluster:items:' .. survivor
+local absorbedItems = 'cluster:items:' .. absorbed
+if redis.call('SISMEMBER', KEYS[2], survivor) == 0 or redis.call('SISMEMBER', KEYS[2], absorbed) == 0 then
+  return redis.error_reply('CONFLICT both clusters must be live')
+end
+-- The centroid is a weighted mean of these sizes; any other membership would make it wrong.
+if redis.call('SCARD', survivorItems) ~= tonumber(ARGV[4])
+    or redis.call('SCARD', absorbedItems) ~= tonumber(ARGV[5]) then
+  return redis.error_reply('CONFLICT cluster sizes changed since the merge was computed')
+end
+
+local now = ARGV[6]
+local members = redis.call('SMEMBERS', absorbedItems)
+for _, id in ipairs(members) do
+  redis.call('SADD', survivorItems, id)
+  local item = 'feedback:' .. id
+  -- A hash deleted by its producer is not recreated as a fragment.
+  if redis.call('EXISTS', item) == 1 then
+    redis.call('HSET', item, 'cluster_id', survivor)
+  end
+end
+redis.call('DEL', absorbedItems)
+
+local seen, sources = {}, {}
+for _, key in ipairs({ 'cluster:' .. survivor, 'cluster:' .. absorbed }) do
+  local raw = redis.call('HGET', key, 'sources')
+  if raw then
+    for _, s in ipairs(cjson.decode(raw)) do
+      if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
+    end
+  end
+end
+table.sort(sources)
+
+local survivorKey = 'cluster:' .. survivor
+redis.call('HSET', survivorKey, 'size', redis.call('SCARD', survivorItems), 'centroid', ARGV[7],
+  'updated_at', now)
+-- cjson encodes an empty table as an object, and sources must stay a JSON array.
+if #sources > 0 then redis.call('HSET', survivorKey, 'sources', cjson.encode(sources)) end
+redis.call('HSET', KEYS[5], survivor, ARGV[8])
+
+redis.call('HSET', 'cluster:' .. absorbed, 'status', 'merged', 'merged_into', survivor, 'size', 0,
+  'updated_at', now)
+redis.call('SREM', KEYS[2], absorbed)
+redis.call('HDEL', KEYS[5], absorbed)
+redis.call('HDEL', KEYS[6], absorbed)
+
+redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), survivor)
+redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), absorbed)
+return #members

@@ -1,0 +1,62 @@
+-- Moves clustered items to the clusters they fit better, atomically (CONTRACT §2 "clustered"
+-- holds before and after: each item stays in exactly one live cluster and its hash follows).
+-- Sizes, sources, centroids and the index change feed of every touched cluster are updated.
+--
+-- KEYS[1] assignment lock   KEYS[2] clusters:all   KEYS[3] index sequence
+-- KEYS[4] index change feed KEYS[5] packed centroids
+-- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
+-- ARGV[2] now, ISO 8601
+-- ARGV[3] JSON plan: { moves: [{ item, from, to }],
+--                      clusters: [{ id, size, centroid, centroidArg }] } where `size` is the
+--                      membership the new centroid was computed from (before the moves)
+-- ARGV[n] packed float32 centroids, referenced by centroidArg.
+-- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then
+  return redis.error_reply('FENCED lock lost before move')
+end
+
+local now = ARGV[2]
+local plan = cjson.decode(ARGV[3])
+
+for _, cluster in ipairs(plan.clusters) do
+  if redis.call('SISMEMBER', KEYS[2], cluster.id) == 0 then
+    return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' is not live')
+  end
+  if redis.call('SCARD', 'cluster:items:' .. cluster.id) ~= cluster.size then
+    return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' changed since the move was planned')
+  end
+end
+for _, move in ipairs(plan.moves) do
+  if redis.call('SISMEMBER', 'cluster:items:' .. move.from, move.item) == 0 then
+    return redis.error_reply('CONFLICT item ' .. move.item .. ' is not in cluster ' .. move.from)
+  end
+end
+
+for _, move in ipairs(plan.moves) do
+  redis.call('SMOVE', 'cluster:items:' .. move.from, 'cluster:items:' .. move.to, move.item)
+  local item = 'feedback:' .. move.item
+  if redis.call('EXISTS', item) == 1 then
+    redis.call('HSET', item, 'cluster_id', move.to)
+  end
+end
+
+for _, cluster in ipairs(plan.clusters) do
+  local key = 'cluster:' .. cluster.id
+  local members = redis.call('SMEMBERS', 'cluster:items:' .. cluster.id)
+  -- Sources are recomputed from the members: a cluster that lost its only item of a source
+  -- must not list it any more.
+  local seen, sources = {}, {}
+  for _, id in ipairs(members) do
+    local source = redis.call('HGET', 'feedback:' .. id, 'source')
+    source = source and string.lower((string.gsub(source, '^%s*(.-)%s*$', '%1'))) or ''
+    if source == '' then source = 'unknown' end
+    if not seen[source] then seen[source] = true; sources[#sources + 1] = source end
+  end
+  table.sort(sources)
+  redis.call('HSET', key, 'size', #members, 'centroid', cluster.centroid, 'updated_at', now)
+  if #sources > 0 then redis.call('HSET', key, 'sources', cjson.encode(sources)) end
+  redis.call('HSET', KEYS[5], cluster.id, ARGV[cluster.centroidArg])
+  redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), cluster.id)
+end
+
+return #plan.moves

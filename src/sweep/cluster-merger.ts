@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { ClusterState } from '../clusters/cluster-state';
+import { ClusterStateStore } from '../clusters/cluster-state.store';
+import { mergeMeans, packVector } from '../pipeline/assign/vector-math';
+import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { runScript } from '../redis/lua-scripts';
+import { REDIS } from '../redis/redis.module';
+import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { AssignmentLock } from './assignment-lock';
+import { centroidJson } from './centroid-json';
+import { MergePair, MergeParams, planMerges, survivorFirst } from './merge-plan';
+
+/** A merge as executed: the survivor's new state, the absorbed id and the items moved. */
+export interface MergeOutcome {
+  survivor: ClusterState;
+  absorbedId: string;
+  movedItems: number;
+}
+
+/**
+ * Executes planned merges, one at a time under the assignment lock. The plan was made from
+ * state read without the lock, so each pair is checked again with fresh state before the
+ * atomic write (`merge-clusters.lua`); a pair that no longer qualifies is left alone.
+ */
+@Injectable()
+export class ClusterMerger {
+  private readonly store: ClusterStateStore;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
+    private readonly lock: AssignmentLock,
+  ) {
+    this.store = new ClusterStateStore(redis);
+  }
+
+  async merge(
+    pair: MergePair,
+    params: MergeParams,
+    model: string,
+  ): Promise<MergeOutcome | undefined> {
+    const outcome = await this.lock.run(async (lease) => {
+      const fresh = await this.freshStates([pair.survivorId, pair.absorbedId], model);
+      if (fresh.length !== 2 || planMerges(fresh, params).length === 0) return undefined;
+      const [survivor, absorbed] = survivorFirst(fresh[0], fresh[1]);
+      const centroid = mergeMeans(
+        survivor.centroid,
+        survivor.size,
+        absorbed.centroid,
+        absorbed.size,
+      );
+      const movedItems = (await runScript(
+        this.redis,
+        'mergeClusters',
+        [
+          ServiceKeys.assignLock,
+          ClusterKeys.all,
+          ServiceKeys.indexSeq,
+          ServiceKeys.indexChanges,
+          ServiceKeys.centroids,
+          ServiceKeys.anchors,
+        ],
+        [
+          lease.token,
+          survivor.id,
+          absorbed.id,
+          survivor.size,
+          absorbed.size,
+          new Date().toISOString(),
+          centroidJson(centroid),
+          packVector(centroid),
+        ],
+      )) as number;
+      return {
+        survivor: { ...survivor, centroid, size: survivor.size + absorbed.size },
+        absorbedId: absorbed.id,
+        movedItems,
+      };
+    });
+    if (outcome) await this.index.clustersChanged([outcome.survivor], [outcome.absorbedId]);
+    return outcome;
+  }
+
+  /** Live states of `ids`, with sizes as the member sets count them (what the script checks). */
+  private async freshStates(ids: string[], model: string): Promise<ClusterState[]> {
+    const { live } = await this.store.load(ids, model);
+    const sizes = await Promise.all(live.map((s) => this.redis.scard(ClusterKeys.items(s.id))));
+    return live.map((state, i) => ({ ...state, size: sizes[i] }));
+  }
+}

@@ -1,0 +1,115 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { ClusterState } from '../clusters/cluster-state';
+import { ClusterStateStore } from '../clusters/cluster-state.store';
+import { meanWith, packVector, unpackVector } from '../pipeline/assign/vector-math';
+import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { runScript } from '../redis/lua-scripts';
+import { REDIS } from '../redis/redis.module';
+import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { AssignmentLock } from './assignment-lock';
+import { centroidJson } from './centroid-json';
+import { PlannedMove, removeFromMean } from './move-plan';
+
+/** Moves written per script call (and per hold of the assignment lock). */
+const MOVES_PER_WRITE = 100;
+
+/** What a set of moves did: how many items moved and the clusters they touched. */
+export interface MovesOutcome {
+  moved: number;
+  touched: ClusterState[];
+}
+
+/**
+ * Executes planned moves under the assignment lock, in bounded chunks. Each chunk re-reads
+ * the clusters it touches, drops moves that no longer apply, updates the centroids move by
+ * move and writes everything with one atomic script (`move-items.lua`).
+ */
+@Injectable()
+export class ItemMover {
+  private readonly store: ClusterStateStore;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
+    private readonly lock: AssignmentLock,
+  ) {
+    this.store = new ClusterStateStore(redis);
+  }
+
+  async apply(moves: readonly PlannedMove[], model: string): Promise<MovesOutcome> {
+    let moved = 0;
+    const touched = new Map<string, ClusterState>();
+    for (let start = 0; start < moves.length; start += MOVES_PER_WRITE) {
+      const chunk = moves.slice(start, start + MOVES_PER_WRITE);
+      const outcome = await this.lock.run((lease) => this.write(lease.token, chunk, model));
+      moved += outcome.moved;
+      for (const state of outcome.touched) touched.set(state.id, state);
+      if (outcome.touched.length > 0) await this.index.clustersChanged(outcome.touched, []);
+    }
+    return { moved, touched: [...touched.values()] };
+  }
+
+  private async write(token: string, moves: PlannedMove[], model: string): Promise<MovesOutcome> {
+    const clusterIds = [...new Set(moves.flatMap((m) => [m.from, m.to]))];
+    const { live } = await this.store.load(clusterIds, model);
+    const read = this.redis.pipeline();
+    for (const state of live) read.scard(ClusterKeys.items(state.id));
+    for (const move of moves) read.sismember(ClusterKeys.items(move.from), move.itemId);
+    read.hmgetBuffer(ServiceKeys.itemVectors, ...moves.map((m) => m.itemId));
+    const replies = (await read.exec()) ?? [];
+    for (const [error] of replies) if (error) throw error;
+
+    // Sizes as the member sets count them: the script checks them before writing.
+    const before = new Map(live.map((s, i) => [s.id, replies[i][1] as number]));
+    const working = new Map(live.map((s) => [s.id, { ...s, size: before.get(s.id) ?? 0 }]));
+    const vectors = replies[live.length + moves.length][1] as (Buffer | null)[];
+    const applied: PlannedMove[] = [];
+    moves.forEach((move, i) => {
+      const from = working.get(move.from);
+      const to = working.get(move.to);
+      const vector = vectors[i];
+      const isMember = replies[live.length + i][1] === 1;
+      if (!from || !to || !vector || !isMember || from.size <= 1) return;
+      const v = unpackVector(vector);
+      if (v.length !== from.centroid.length) return;
+      from.centroid = removeFromMean(from.centroid, from.size, v);
+      from.size -= 1;
+      to.centroid = meanWith(to.centroid, to.size, v);
+      to.size += 1;
+      applied.push(move);
+    });
+    if (applied.length === 0) return { moved: 0, touched: [] };
+
+    const touchedIds = [...new Set(applied.flatMap((m) => [m.from, m.to]))];
+    const packed: Buffer[] = [];
+    const clusters = touchedIds.map((id) => {
+      const state = working.get(id) as ClusterState;
+      packed.push(packVector(state.centroid));
+      // ARGV[1..3] are fixed; centroids follow, addressed by their 1-based ARGV index.
+      return {
+        id,
+        size: before.get(id),
+        centroid: centroidJson(state.centroid),
+        centroidArg: 3 + packed.length,
+      };
+    });
+    const plan = {
+      moves: applied.map((m) => ({ item: m.itemId, from: m.from, to: m.to })),
+      clusters,
+    };
+    const moved = (await runScript(
+      this.redis,
+      'moveItems',
+      [
+        ServiceKeys.assignLock,
+        ClusterKeys.all,
+        ServiceKeys.indexSeq,
+        ServiceKeys.indexChanges,
+        ServiceKeys.centroids,
+      ],
+      [token, new Date().toISOString(), JSON.stringify(plan), ...packed],
+    )) as number;
+    return { moved, touched: touchedIds.map((id) => working.get(id) as ClusterState) };
+  }
+}

@@ -1,0 +1,62 @@
+import { ClusterState } from '../clusters/cluster-state';
+import { cosine, dot, normalize } from '../pipeline/assign/vector-math';
+
+export interface MergeParams {
+  /** Minimum cosine similarity of two centroids for their clusters to merge. */
+  threshold: number;
+  /**
+   * Minimum cosine similarity of the two anchors: the merged cluster keeps the survivor's
+   * anchor, so the absorbed cluster's origin must lie within reach of it (see assign).
+   */
+  anchorThreshold: number;
+}
+
+export interface MergePair {
+  survivorId: string;
+  absorbedId: string;
+  similarity: number;
+}
+
+/**
+ * Plans the merges of near-duplicate clusters. Greedy: pairs above the threshold are taken
+ * from the most similar down, each cluster in at most one pair (the next sweep continues
+ * from the merged state); the larger cluster survives (ties: the smaller id, so every
+ * replica plans the same). With `changedIds`, only pairs with a changed cluster are
+ * considered: two clusters that did not change were compared by an earlier sweep.
+ */
+export function planMerges(
+  clusters: readonly ClusterState[],
+  params: MergeParams,
+  changedIds?: ReadonlySet<string>,
+): MergePair[] {
+  const units = clusters.map((c) => normalize(c.centroid));
+  const candidates: Array<{ a: number; b: number; similarity: number }> = [];
+  for (let a = 0; a < clusters.length; a++) {
+    const aChanged = !changedIds || changedIds.has(clusters[a].id);
+    for (let b = a + 1; b < clusters.length; b++) {
+      if (!aChanged && !changedIds?.has(clusters[b].id)) continue;
+      const similarity = dot(units[a], units[b]);
+      if (similarity < params.threshold) continue;
+      if (cosine(clusters[a].anchor, clusters[b].anchor) < params.anchorThreshold) continue;
+      candidates.push({ a, b, similarity });
+    }
+  }
+  candidates.sort((x, y) => y.similarity - x.similarity);
+
+  const taken = new Set<number>();
+  const pairs: MergePair[] = [];
+  for (const { a, b, similarity } of candidates) {
+    if (taken.has(a) || taken.has(b)) continue;
+    taken.add(a);
+    taken.add(b);
+    const [survivor, absorbed] = survivorFirst(clusters[a], clusters[b]);
+    pairs.push({ survivorId: survivor.id, absorbedId: absorbed.id, similarity });
+  }
+  return pairs;
+}
+
+/** The larger cluster first; equal sizes by id, so the choice does not depend on input order. */
+export function survivorFirst(a: ClusterState, b: ClusterState): [ClusterState, ClusterState] {
+  if (a.size !== b.size) return a.size > b.size ? [a, b] : [b, a];
+  return a.id < b.id ? [a, b] : [b, a];
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { JobRunnerModule } from '../jobs/job-runner.module';
+import { SweepScheduler } from './sweep.scheduler';
+
+/** Scheduled full sweeps; needs `ScheduleModule.forRoot()` in the application. */
+@Module({
+  imports: [JobRunnerModule],
+  providers: [SweepScheduler],
+})
+export class SweepSchedulerModule {}

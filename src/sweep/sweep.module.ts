@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { PipelineModule } from '../pipeline/pipeline.module';
+import { AssignmentLock } from './assignment-lock';
+import { ClusterMaintenance } from './cluster-maintenance';
+import { ClusterMerger } from './cluster-merger';
+import { ItemMover } from './item-mover';
+import { SweepLock } from './sweep-lock';
+
+/** The maintenance a full sweep does, and the lock that lets one sweep run at a time. */
+@Module({
+  imports: [PipelineModule],
+  providers: [AssignmentLock, ClusterMerger, ItemMover, ClusterMaintenance, SweepLock],
+  exports: [ClusterMaintenance, SweepLock],
+})
+export class SweepModule {}

@@ -1,0 +1,66 @@
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from '../../src/app.module';
+import { configureHttp } from '../../src/http/configure-http';
+import { EMBEDDER } from '../../src/pipeline/embed/embedder.port';
+import { TopicEmbedder } from './topic-embedder';
+
+export const REDIS_HOST_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Starts the real application (HTTP server on an ephemeral port, real Redis in database `db`)
+ * with `env` on top of quiet test defaults. The environment is read while the application is
+ * created, so several replicas with different settings can run in one test.
+ */
+export async function startApp(
+  db: number,
+  env: Record<string, string> = {},
+): Promise<INestApplication> {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    NODE_ENV: 'test',
+    REDIS_URL: `${REDIS_HOST_URL}/${db}`,
+    LOG_LEVEL: 'silent',
+    CONSUMER_ENABLED: 'false',
+    SWEEP_ENABLED: 'false',
+    STREAM_TRIM_INTERVAL_MS: '0',
+    ...env,
+  });
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
+      .overrideProvider(EMBEDDER)
+      .useValue(new TopicEmbedder())
+      .compile();
+    const app = moduleRef.createNestApplication({ bufferLogs: true });
+    app.useLogger(app.get(Logger));
+    configureHttp(app);
+    await app.listen(0, '127.0.0.1');
+    return app;
+  } finally {
+    process.env = saved;
+  }
+}
+
+/** A fresh connection to database `db`, emptied. */
+export async function freshRedis(db: number): Promise<Redis> {
+  const redis = new Redis(`${REDIS_HOST_URL}/${db}`);
+  await redis.flushdb();
+  return redis;
+}
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

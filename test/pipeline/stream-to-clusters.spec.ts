@@ -1,0 +1,252 @@
+import { INestApplication } from '@nestjs/common';
+import Redis from 'ioredis';
+import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
+import { contractViolations } from '../support/contract-invariants';
+import { startService } from '../support/service-harness';
+import { closeTestRedis, openTestRedis, waitFor } from '../support/test-redis';
+
+const DB = 3;
+
+/** Three themes a product team would want as three clusters, as users report them. */
+const THEMES: Record<string, string[]> = {
+  login: [
+    'Cannot log in after resetting my password',
+    'Can not log in after I reset my password',
+    'cannot log in since resetting the password',
+    'Still cannot log in after password reset',
+  ],
+  export: [
+    'Export to PDF produces a blank file',
+    'PDF export produces a blank file',
+    'Export to PDF gives a blank PDF file',
+    'exporting to pdf produces blank file',
+  ],
+  darkMode: [
+    'Please add a dark mode to the app',
+    'Please add dark mode to the app',
+    'Add a dark mode to the app please',
+    'please add a dark mode option to the app',
+  ],
+};
+
+function themedItems(): Array<NewFeedback & { theme: string }> {
+  return Object.entries(THEMES).flatMap(([theme, texts]) =>
+    texts.map((title, i) => ({ theme, source: i % 2 ? 'reddit' : 'manual', title, body: '' })),
+  );
+}
+
+async function waitUntilNothingWaits(redis: Redis, timeoutMs = 20_000): Promise<void> {
+  await waitFor(
+    async () => (await redis.scard('feedback:unclustered')) === 0,
+    timeoutMs,
+    'unclustered to drain',
+  );
+}
+
+/** Every entry of the stream delivered to the group and acknowledged. */
+async function waitForStreamConsumed(redis: Redis): Promise<void> {
+  await waitFor(
+    async () => {
+      const [last] = (await redis.xrevrange('feedback:events', '+', '-', 'COUNT', 1))[0] ?? [];
+      const groups = (await redis.xinfo('GROUPS', 'feedback:events')) as unknown[][];
+      const group = groups.find((g) => g[1] === 'clustering') ?? [];
+      const delivered = group[group.indexOf('last-delivered-id') + 1];
+      const pending = (await redis.xpending('feedback:events', 'clustering'))[0];
+      return delivered === last && pending === 0;
+    },
+    15_000,
+    'every event consumed and acknowledged',
+  );
+}
+
+async function clusterOf(redis: Redis, id: string): Promise<string | null> {
+  return redis.hget(`feedback:${id}`, 'cluster_id');
+}
+
+describe('stream to clusters (real Redis, whole service)', () => {
+  let redis: Redis;
+  let writer: FeedbackWriter;
+  const apps: INestApplication[] = [];
+
+  beforeEach(async () => {
+    redis = await openTestRedis(DB);
+    writer = new FeedbackWriter(redis);
+  });
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+    await closeTestRedis(redis);
+  });
+
+  it('clusters a stream so that every item satisfies the contract and themes land together', async () => {
+    apps.push(await startService(DB));
+    const items = themedItems();
+    const ids: Record<string, string[]> = {};
+    for (const item of items) {
+      const { id } = await writer.write(item);
+      (ids[item.theme] ??= []).push(id);
+    }
+
+    await waitUntilNothingWaits(redis);
+
+    expect(await contractViolations(redis)).toEqual([]);
+    for (const themeIds of Object.values(ids)) {
+      const clusters = new Set(await Promise.all(themeIds.map((id) => clusterOf(redis, id))));
+      expect(clusters.size).toBe(1);
+    }
+    expect(await redis.scard('clusters:all')).toBe(3);
+    const anyCluster = (await redis.smembers('clusters:all'))[0];
+    const hash = await redis.hgetall(`cluster:${anyCluster}`);
+    expect(hash.status).toBe('new');
+    expect(hash.title.length).toBeGreaterThan(0);
+    expect(hash.embedding_model).toMatch(/^local-/);
+    expect(await redis.xpending('feedback:events', 'clustering')).toEqual([0, null, null, null]);
+  });
+
+  it('changes nothing when a persisted batch is delivered again', async () => {
+    apps.push(await startService(DB));
+    const written = [];
+    for (const item of themedItems()) written.push(await writer.write(item));
+    await waitUntilNothingWaits(redis);
+    const snapshot = async () => {
+      const clusters = (await redis.smembers('clusters:all')).sort();
+      const sizes = await Promise.all(clusters.map((c) => redis.hget(`cluster:${c}`, 'size')));
+      return { clusters, sizes };
+    };
+    const before = await snapshot();
+
+    // Replay every event, as a producer retry or a stream replay would.
+    for (const { id } of written)
+      await redis.xadd(
+        'feedback:events',
+        '*',
+        'type',
+        'feedback.created',
+        'id',
+        id,
+        'ts',
+        Date.now(),
+      );
+    await waitForStreamConsumed(redis);
+
+    expect(await snapshot()).toEqual(before);
+    expect(await contractViolations(redis)).toEqual([]);
+  });
+
+  it('finishes a batch a dead consumer left pending, without loss or doubles', async () => {
+    // A consumer reads a batch and dies before acknowledging it.
+    await redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
+    const ids = [];
+    for (const item of themedItems()) ids.push((await writer.write(item)).id);
+    await redis.xreadgroup(
+      'GROUP',
+      'clustering',
+      'dead-consumer',
+      'COUNT',
+      100,
+      'STREAMS',
+      'feedback:events',
+      '>',
+    );
+    expect((await redis.xpending('feedback:events', 'clustering'))[0]).toBe(ids.length);
+
+    apps.push(await startService(DB, { CLAIM_IDLE_MS: '1000' }));
+    await waitUntilNothingWaits(redis);
+    await waitForStreamConsumed(redis);
+
+    expect(await contractViolations(redis)).toEqual([]);
+    const total = await Promise.all(
+      (await redis.smembers('clusters:all')).map((c) => redis.scard(`cluster:items:${c}`)),
+    );
+    expect(total.reduce((a, b) => a + b, 0)).toBe(ids.length);
+  });
+
+  it('two instances on one stream of similar items open one cluster per theme', async () => {
+    apps.push(await startService(DB, { CONSUMER_NAME: 'replica-a', BATCH_MAX_ITEMS: '3' }));
+    apps.push(await startService(DB, { CONSUMER_NAME: 'replica-b', BATCH_MAX_ITEMS: '3' }));
+    // Many copies of each theme's first wording: one replica alone would open exactly 3 clusters.
+    const items: NewFeedback[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (const texts of Object.values(THEMES)) items.push({ source: 'manual', title: texts[0] });
+    }
+    await writer.writeMany(items);
+
+    await waitUntilNothingWaits(redis);
+
+    expect(await redis.scard('clusters:all')).toBe(3);
+    expect(await contractViolations(redis)).toEqual([]);
+    const consumers = (await redis.xinfo(
+      'CONSUMERS',
+      'feedback:events',
+      'clustering',
+    )) as unknown[][];
+    expect(consumers.map((c) => c[1]).sort()).toEqual(['replica-a', 'replica-b']);
+  });
+
+  it('parks or skips malformed events and items with a reason and clusters the rest', async () => {
+    apps.push(await startService(DB, { MAX_TEXT_CHARS: '2000' }));
+    const good = [];
+    for (const item of themedItems()) good.push((await writer.write(item)).id);
+    // An event without an id, one with a garbage id, one for a hash that does not exist.
+    await redis.xadd('feedback:events', '*', 'type', 'feedback.created');
+    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'not a valid id!');
+    await redis.sadd('feedback:unclustered', 'ghost');
+    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'ghost');
+    // An item with no text, one with unparsable metadata, one with a 2 MB body, one in Japanese.
+    const raw = async (id: string, fields: Record<string, string>) => {
+      await redis.hset(`feedback:${id}`, {
+        id,
+        source: 'manual',
+        created_at: new Date().toISOString(),
+        clustered: 'false',
+        ...fields,
+      });
+      await redis.sadd('feedback:unclustered', id);
+      await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', id);
+    };
+    await raw('empty', { title: '', body: '   ' });
+    await raw('bad-metadata', { title: 'Export to PDF is blank', body: '', metadata: '{not json' });
+    await raw('huge', { title: 'Huge paste', body: 'crash log line '.repeat(140_000) });
+    await raw('japanese', { title: 'アプリがログイン後にクラッシュします', body: '' });
+
+    await waitForStreamConsumed(redis);
+
+    // What is left waiting is parked with its reason (never retried forever, never lost).
+    const left = (await redis.smembers('feedback:unclustered')).sort();
+    expect(left).toContain('empty');
+    for (const id of left) {
+      expect(['empty', 'japanese']).toContain(id);
+      expect(JSON.parse((await redis.hget('clustering:parked', id))!)).toMatchObject({
+        reason: expect.any(String),
+      });
+    }
+    expect(await redis.zcard('clustering:embed-retry-after')).toBe(0);
+    const dead = await redis.xrange('clustering:dead-letters', '-', '+');
+    const reasons = dead.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
+    expect(reasons.sort()).toEqual([
+      'event has no id field',
+      'event id is not a valid feedback id',
+    ]);
+    for (const id of [...good, 'bad-metadata', 'huge']) {
+      expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+    }
+    expect(await contractViolations(redis)).toEqual([]);
+  });
+
+  it('answers the ECS probes', async () => {
+    // No consumer, so nothing recreates the group while the probe is asked.
+    const app = await startService(DB, { CONSUMER_ENABLED: 'false' });
+    apps.push(app);
+    const base = await app.getUrl();
+    const live = await fetch(`${base}/health/live`);
+    expect(live.status).toBe(200);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'ok',
+      info: { redis: { status: 'up' }, consumer_group: { status: 'up' } },
+    });
+
+    await redis.xgroup('DESTROY', 'feedback:events', 'clustering');
+    expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+  });
+});

@@ -1,0 +1,190 @@
+import { Redis } from 'ioredis';
+import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
+import { packVector } from '../../src/pipeline/assign/vector-math';
+import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
+import {
+  UpstashVectorIndex,
+  UpstashVectorIndexOptions,
+} from '../../src/providers/upstash/upstash-vector-index';
+import { UpstashStandIn } from '../stand-ins/upstash-stand-in';
+
+/** This spec's own database on the real Redis; flushed before and after every test. */
+const DB = 12;
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const MODEL = 'gemini-embedding-001@8';
+const DIMENSIONS = 8;
+
+/** A unit vector along one axis, slightly tilted towards the next. */
+function direction(axis: number): Float32Array {
+  const v = new Float32Array(DIMENSIONS);
+  v[axis % DIMENSIONS] = 1;
+  v[(axis + 1) % DIMENSIONS] = 0.1;
+  return v;
+}
+
+describe('UpstashVectorIndex', () => {
+  let redis: Redis;
+  let upstash: UpstashStandIn;
+  const indexes: UpstashVectorIndex[] = [];
+
+  beforeEach(async () => {
+    redis = new Redis(REDIS_URL, { db: DB });
+    await redis.flushdb();
+    upstash = await new UpstashStandIn(DIMENSIONS).start();
+  });
+
+  afterEach(async () => {
+    await upstash.stop();
+    await redis.flushdb();
+    await redis.quit();
+    indexes.length = 0;
+  });
+
+  function index(options: Partial<UpstashVectorIndexOptions> = {}): UpstashVectorIndex {
+    const created = new UpstashVectorIndex(new ClusterStateStore(redis), redis, {
+      url: upstash.url,
+      token: upstash.token,
+      model: MODEL,
+      dimensions: DIMENSIONS,
+      backoffBaseMs: 10,
+      ...options,
+    });
+    indexes.push(created);
+    return created;
+  }
+
+  /** Writes a live cluster as the persist stage does, change feed included. */
+  async function persistCluster(id: string, centroid: Float32Array, model = MODEL): Promise<void> {
+    const seq = await redis.incr(ServiceKeys.indexSeq);
+    await redis
+      .multi()
+      .hset(ClusterKeys.cluster(id), {
+        id,
+        status: 'new',
+        size: '3',
+        embedding_model: model,
+        centroid: JSON.stringify(Array.from(centroid)),
+      })
+      .sadd(ClusterKeys.all, id)
+      .hset(ServiceKeys.centroids, id, packVector(centroid))
+      .hset(ServiceKeys.anchors, id, packVector(centroid))
+      .zadd(ServiceKeys.indexChanges, seq, id)
+      .exec();
+  }
+
+  async function mergeAway(id: string): Promise<void> {
+    const seq = await redis.incr(ServiceKeys.indexSeq);
+    await redis
+      .multi()
+      .hset(ClusterKeys.cluster(id), 'status', 'merged')
+      .srem(ClusterKeys.all, id)
+      .zadd(ServiceKeys.indexChanges, seq, id)
+      .exec();
+  }
+
+  const ids = (candidates: Array<{ id: string }>) => candidates.map((c) => c.id).sort();
+
+  it('refuses to start when the index dimensions differ from the embedder, naming both', async () => {
+    const mismatched = index({ dimensions: 768 });
+
+    await expect(mismatched.verifyDimensions()).rejects.toThrow(
+      `Upstash Vector index has 8 dimensions, but the embedder ${MODEL} makes 768-dimensional vectors`,
+    );
+    await expect(index().verifyDimensions()).resolves.toBeUndefined();
+  });
+
+  it('pushes changed centroids to the centroids namespace and finds them by query', async () => {
+    const vectors = index();
+    await vectors.verifyDimensions();
+    await vectors.refresh();
+    await persistCluster('a', direction(0));
+    await persistCluster('b', direction(4));
+    await vectors.clustersChanged([], []);
+
+    expect(upstash.ids('centroids').sort()).toEqual(['a', 'b']);
+    expect(upstash.paths).toContain('/upsert/centroids');
+    const fresh = index({ recentWindowMs: 0 });
+    await fresh.refresh();
+    const [near] = await fresh.candidates([direction(0)], 1);
+    // k × oversample = 3 nearest, with their authoritative state from Redis.
+    expect(ids(near)).toEqual(['a', 'b']);
+    const a = near.find((c) => c.id === 'a');
+    expect(a?.size).toBe(3);
+    expect(Array.from(a?.centroid ?? [])).toEqual(Array.from(direction(0)));
+  });
+
+  it('still matches a cluster whose upsert Upstash does not show yet', async () => {
+    upstash.visibilityDelayMs = 60_000;
+    const writer = index();
+    const otherReplica = index();
+    await writer.refresh();
+    await otherReplica.refresh();
+    await persistCluster('fresh', direction(2));
+    await writer.clustersChanged([], []);
+    await otherReplica.refresh();
+
+    const [mine] = await writer.candidates([direction(2)], 3);
+    const [theirs] = await otherReplica.candidates([direction(2)], 3);
+
+    expect(upstash.ids('centroids')).toEqual(['fresh']);
+    expect(ids(mine)).toEqual(['fresh']);
+    expect(ids(theirs)).toEqual(['fresh']);
+  });
+
+  it('pushes a change whose replica died before pushing it', async () => {
+    const survivor = index();
+    await survivor.refresh();
+    await persistCluster('orphan', direction(1));
+
+    await survivor.refresh();
+
+    expect(upstash.ids('centroids')).toEqual(['orphan']);
+  });
+
+  it('forgets merged clusters and clusters of another model', async () => {
+    const vectors = index({ recentWindowMs: 0 });
+    await vectors.refresh();
+    await persistCluster('kept', direction(3));
+    await persistCluster('merged', direction(3));
+    await persistCluster('old-model', direction(3), 'local-v1');
+    await vectors.clustersChanged([], []);
+    await mergeAway('merged');
+    await vectors.clustersChanged([], ['merged']);
+
+    const [candidates] = await vectors.candidates([direction(3)], 5);
+
+    expect(ids(candidates)).toEqual(['kept']);
+    expect(upstash.ids('centroids')).toEqual(['kept']);
+  });
+
+  it('retries a rate-limited query and gives each query its own candidates', async () => {
+    const vectors = index({ recentWindowMs: 0 });
+    await vectors.refresh();
+    await persistCluster('x', direction(0));
+    await persistCluster('y', direction(5));
+    await vectors.clustersChanged([], []);
+    upstash.inject({ kind: 'rate_limit' }, 2);
+
+    const [nearX, nearY] = await vectors.candidates([direction(0), direction(5)], 1);
+
+    expect(nearX.map((c) => c.id)).toContain('x');
+    expect(nearY.map((c) => c.id)).toContain('y');
+  });
+
+  it('stores item vectors in the items namespace', async () => {
+    await index().upsertItems([
+      { id: 'f1', vector: direction(0) },
+      { id: 'f2', vector: direction(1) },
+    ]);
+
+    expect(upstash.ids('items').sort()).toEqual(['f1', 'f2']);
+    expect(upstash.ids('centroids')).toEqual([]);
+  });
+
+  it('reports readiness from a cheap info call', async () => {
+    expect(await index().checkReady()).toEqual({ ok: true, detail: 'upstash: 0 centroids' });
+    const wrongToken = await index({ token: 'nope' }).checkReady();
+    expect(wrongToken).toMatchObject({ ok: false });
+    expect(wrongToken.detail).toMatch(/HTTP 401/);
+  });
+});

@@ -1,0 +1,263 @@
+import { createHash } from 'node:crypto';
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+
+/** What the stand-in does instead of answering normally. */
+export type GeminiFault =
+  /** 429 RESOURCE_EXHAUSTED with a RetryInfo `retryDelay` (e.g. '1s') and/or a Retry-After header. */
+  | { kind: 'rate_limit'; retryDelay?: string; retryAfterHeader?: string }
+  | { kind: 'server_error' }
+  /** Answers normally, but only after this long (the client should have given up). */
+  | { kind: 'slow'; ms: number }
+  /** 200 with a body that is not JSON. */
+  | { kind: 'malformed' }
+  /** Embeddings of this many dimensions instead of the requested ones. */
+  | { kind: 'wrong_dimensions'; dimensions: number };
+
+export type GeminiOperation = 'embed' | 'generate' | 'get_model';
+
+export interface RecordedGeminiRequest {
+  method: string;
+  path: string;
+  operation: GeminiOperation | 'unknown';
+  at: number;
+  body: unknown;
+  /** What was sent back: a status, or 'aborted' when the client hung up first. */
+  answer?: number | 'aborted';
+}
+
+interface QueuedFault {
+  fault: GeminiFault;
+  operation?: GeminiOperation;
+  remaining: number;
+}
+
+/**
+ * A local stand-in for the Gemini Developer API (the subset the adapters use):
+ * `POST /v1beta/models/{model}:batchEmbedContents`, `POST /v1beta/models/{model}:generateContent`
+ * and `GET /v1beta/models/{model}`, all checking the `x-goog-api-key` header.
+ *
+ * Embeddings are deterministic hashed bags of words (texts sharing words are similar), and
+ * deliberately not unit length, as Gemini's are not below 3072 dimensions.
+ * `generateContent` answers the scripted summaries in order, then a plain valid summary.
+ */
+export class GeminiStandIn {
+  readonly requests: RecordedGeminiRequest[] = [];
+  private readonly faults: QueuedFault[] = [];
+  private readonly summaries: string[] = [];
+  private server!: Server;
+  private baseUrl = '';
+
+  constructor(readonly apiKey = 'test-gemini-key') {}
+
+  /** The base URL to configure (`httpOptions.baseUrl`). */
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` calls (of `operation`, or any) meet `fault`; `Infinity` for an outage. */
+  inject(fault: GeminiFault, times = 1, operation?: GeminiOperation): void {
+    this.faults.push({ fault, operation, remaining: times });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** The next `generateContent` answers this text as the model's output. */
+  scriptSummary(text: string): void {
+    this.summaries.push(text);
+  }
+
+  /** Requests of one operation. */
+  calls(operation: GeminiOperation): RecordedGeminiRequest[] {
+    return this.requests.filter((r) => r.operation === operation);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').split('?')[0];
+    const raw = await readBody(req);
+    const operation = operationOf(req.method ?? '', path);
+    const record: RecordedGeminiRequest = {
+      method: req.method ?? '',
+      path,
+      operation,
+      at: Date.now(),
+      body: parseJson(raw),
+    };
+    this.requests.push(record);
+    res.on('close', () => {
+      record.answer = res.writableFinished ? res.statusCode : 'aborted';
+    });
+
+    if (req.headers['x-goog-api-key'] !== this.apiKey) {
+      return googleError(
+        res,
+        400,
+        'INVALID_ARGUMENT',
+        'API key not valid. Please pass a valid API key.',
+      );
+    }
+    if (operation === 'unknown') return googleError(res, 404, 'NOT_FOUND', `no route ${path}`);
+
+    const fault = this.takeFault(operation);
+    switch (fault?.kind) {
+      case 'rate_limit': {
+        const details = fault.retryDelay
+          ? [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: fault.retryDelay }]
+          : [];
+        const headers: Record<string, string> = fault.retryAfterHeader
+          ? { 'retry-after': fault.retryAfterHeader }
+          : {};
+        return googleError(res, 429, 'RESOURCE_EXHAUSTED', 'Quota exceeded', details, headers);
+      }
+      case 'server_error':
+        return googleError(res, 500, 'INTERNAL', 'Internal error encountered.');
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"embeddings": [{"values": [0.1, ');
+        return;
+      case 'slow':
+        if (!(await delayUnlessClosed(res, fault.ms))) return;
+        break;
+      default:
+        break;
+    }
+
+    const body = record.body as Record<string, unknown> | undefined;
+    if (operation === 'get_model') {
+      const name = path.replace(/^\/v1beta\//, '');
+      return json(res, 200, { name, displayName: name, supportedGenerationMethods: [] });
+    }
+    if (operation === 'embed') {
+      const wrongDimensions = fault?.kind === 'wrong_dimensions' ? fault.dimensions : undefined;
+      return json(res, 200, { embeddings: this.embed(body, wrongDimensions) });
+    }
+    const text = this.summaries.shift() ?? JSON.stringify(plainSummary(body));
+    return json(res, 200, {
+      candidates: [
+        { content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 },
+      ],
+      modelVersion: 'stand-in',
+    });
+  }
+
+  private takeFault(operation: GeminiOperation): GeminiFault | undefined {
+    const queued = this.faults.find((f) => f.operation === undefined || f.operation === operation);
+    if (!queued) return undefined;
+    queued.remaining -= 1;
+    if (queued.remaining <= 0) this.faults.splice(this.faults.indexOf(queued), 1);
+    return queued.fault;
+  }
+
+  private embed(body: Record<string, unknown> | undefined, forcedDimensions?: number) {
+    const requests = Array.isArray(body?.requests) ? (body.requests as EmbedRequest[]) : [];
+    return requests.map((request) => {
+      const text = (request.content?.parts ?? []).map((p) => p.text ?? '').join(' ');
+      const dimensions = forcedDimensions ?? request.outputDimensionality ?? 3072;
+      return { values: hashedBagOfWords(text, dimensions) };
+    });
+  }
+}
+
+interface EmbedRequest {
+  content?: { parts?: Array<{ text?: string }> };
+  outputDimensionality?: number;
+}
+
+/** Each word adds ±3 to one hashed dimension: shared words make texts similar. */
+export function hashedBagOfWords(text: string, dimensions: number): number[] {
+  const values = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
+    const digest = createHash('sha1').update(word).digest();
+    const slot = digest.readUInt32LE(0) % dimensions;
+    values[slot] += digest[4] & 1 ? 3 : -3;
+  }
+  return values;
+}
+
+/** A valid summary naming the first item of the prompt, for unscripted calls. */
+function plainSummary(body: Record<string, unknown> | undefined) {
+  const prompt = JSON.stringify(body?.contents ?? '');
+  const words =
+    prompt
+      .match(/[a-z]{4,}/gi)
+      ?.slice(0, 6)
+      .join(' ') ?? 'feedback';
+  return {
+    title: `Cluster about ${words}`.slice(0, 80),
+    summary: `Users report problems about ${words}.`,
+    issue_title: `Investigate ${words}`.slice(0, 100),
+    issue_description: `Several users report problems about ${words}. Reproduce and fix.`,
+  };
+}
+
+function operationOf(method: string, path: string): GeminiOperation | 'unknown' {
+  if (method === 'POST' && /^\/v1beta\/models\/[^/:]+:batchEmbedContents$/.test(path))
+    return 'embed';
+  if (method === 'POST' && /^\/v1beta\/models\/[^/:]+:generateContent$/.test(path))
+    return 'generate';
+  if (method === 'GET' && /^\/v1beta\/models\/[^/:]+$/.test(path)) return 'get_model';
+  return 'unknown';
+}
+
+function googleError(
+  res: ServerResponse,
+  code: number,
+  status: string,
+  message: string,
+  details: unknown[] = [],
+  headers: Record<string, string> = {},
+): void {
+  json(res, code, { error: { code, message, status, details } }, headers);
+}
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Waits `ms`; false as soon as the client hangs up (no timer left behind). */
+export function delayUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(!res.destroyed), ms);
+    res.once('close', () => {
+      clearTimeout(timer);
+      resolve(false);
+    });
+  });
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text ? (JSON.parse(text) as unknown) : undefined;
+  } catch {
+    return text;
+  }
+}

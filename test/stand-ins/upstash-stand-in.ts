@@ -1,0 +1,275 @@
+import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { delayUnlessClosed } from './gemini-stand-in';
+
+/** What the stand-in does instead of answering normally. */
+export type UpstashFault =
+  | { kind: 'rate_limit'; retryAfterSeconds?: number }
+  | { kind: 'server_error' }
+  | { kind: 'slow'; ms: number };
+
+interface StoredVector {
+  vector: number[];
+  metadata?: unknown;
+  /** Epoch ms from which queries see it (Upstash indexes upserts eventually). */
+  visibleAt: number;
+}
+
+interface UpsertBody {
+  id: string | number;
+  vector: number[];
+  metadata?: unknown;
+}
+
+interface QueryBody {
+  vector: number[];
+  topK: number;
+  includeVectors?: boolean;
+  includeMetadata?: boolean;
+}
+
+/**
+ * A local stand-in for the Upstash Vector REST API (the subset the adapter uses). Every call
+ * is a POST with `Authorization: Bearer {token}` and answers `{ result }` (or `{ error }`):
+ * `upsert`, `query`, `fetch`, `delete`, `range` (each also as `{command}/{namespace}`) and
+ * `info`. Scores are cosine mapped to `(1 + cos) / 2`, as Upstash reports them.
+ * `visibilityDelayMs` makes an upsert queryable only after that long.
+ */
+export class UpstashStandIn {
+  /** Paths of all requests, in order (e.g. `/query/centroids`). */
+  readonly paths: string[] = [];
+  visibilityDelayMs = 0;
+  private readonly namespaces = new Map<string, Map<string, StoredVector>>();
+  private readonly faults: Array<{ fault: UpstashFault; remaining: number }> = [];
+  private server!: Server;
+  private baseUrl = '';
+
+  constructor(
+    readonly dimension: number,
+    readonly token = 'test-upstash-token',
+    private readonly similarityFunction = 'COSINE',
+  ) {}
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** The next `times` requests meet `fault`. */
+  inject(fault: UpstashFault, times = 1): void {
+    this.faults.push({ fault, remaining: times });
+  }
+
+  /** Ids stored in a namespace, visible or not. */
+  ids(namespace: string): string[] {
+    return [...this.space(namespace).keys()];
+  }
+
+  vectorOf(namespace: string, id: string): number[] | undefined {
+    return this.space(namespace).get(id)?.vector;
+  }
+
+  private space(namespace: string): Map<string, StoredVector> {
+    let space = this.namespaces.get(namespace);
+    if (!space) {
+      space = new Map();
+      this.namespaces.set(namespace, space);
+    }
+    return space;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = req.url ?? '';
+    this.paths.push(path);
+    const raw = await readBody(req);
+    if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+    if (req.headers.authorization !== `Bearer ${this.token}`) {
+      return reply(res, 401, { error: 'Unauthorized: Invalid auth token' });
+    }
+    const fault = this.takeFault();
+    if (fault?.kind === 'rate_limit') {
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined
+          ? {}
+          : { 'retry-after': String(fault.retryAfterSeconds) };
+      return reply(res, 429, { error: 'Exceeded max requests per second' }, headers);
+    }
+    if (fault?.kind === 'server_error') return reply(res, 500, { error: 'Internal server error' });
+    if (fault?.kind === 'slow') {
+      if (!(await delayUnlessClosed(res, fault.ms))) return;
+    }
+
+    const [, command, namespace = ''] = /^\/([a-z-]+)(?:\/([^/?]+))?/.exec(path) ?? [];
+    let body: unknown;
+    try {
+      body = raw ? JSON.parse(raw) : undefined;
+    } catch {
+      return reply(res, 400, { error: 'Invalid JSON' });
+    }
+    const space = this.space(namespace);
+    try {
+      switch (command) {
+        case 'upsert':
+          return reply(res, 200, { result: this.upsert(space, body) });
+        case 'query':
+          return reply(res, 200, { result: this.query(space, body) });
+        case 'fetch':
+          return reply(res, 200, { result: this.fetch(space, body) });
+        case 'delete':
+          return reply(res, 200, { result: this.remove(space, body) });
+        case 'range':
+          return reply(res, 200, { result: this.range(space, body) });
+        case 'info':
+          return reply(res, 200, { result: this.info() });
+        default:
+          return reply(res, 404, { error: `unknown command ${command}` });
+      }
+    } catch (error) {
+      return reply(res, 400, { error: (error as Error).message });
+    }
+  }
+
+  private takeFault(): UpstashFault | undefined {
+    const queued = this.faults[0];
+    if (!queued) return undefined;
+    queued.remaining -= 1;
+    if (queued.remaining <= 0) this.faults.shift();
+    return queued.fault;
+  }
+
+  private checkDimension(vector: unknown): number[] {
+    if (!Array.isArray(vector) || vector.length !== this.dimension) {
+      throw new Error(
+        `Invalid vector dimension: ${Array.isArray(vector) ? vector.length : 0}, expected: ${this.dimension}`,
+      );
+    }
+    return vector as number[];
+  }
+
+  private upsert(space: Map<string, StoredVector>, body: unknown): string {
+    const entries = (Array.isArray(body) ? body : [body]) as UpsertBody[];
+    const visibleAt = Date.now() + this.visibilityDelayMs;
+    for (const entry of entries) {
+      space.set(String(entry.id), {
+        vector: this.checkDimension(entry.vector),
+        metadata: entry.metadata,
+        visibleAt,
+      });
+    }
+    return 'Success';
+  }
+
+  private query(space: Map<string, StoredVector>, body: unknown) {
+    const run = (q: QueryBody) => {
+      const vector = this.checkDimension(q.vector);
+      const now = Date.now();
+      return [...space.entries()]
+        .filter(([, stored]) => stored.visibleAt <= now)
+        .map(([id, stored]) => ({
+          id,
+          score: (1 + cosine(vector, stored.vector)) / 2,
+          ...(q.includeVectors ? { vector: stored.vector } : {}),
+          ...(q.includeMetadata ? { metadata: stored.metadata } : {}),
+        }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, q.topK);
+    };
+    return Array.isArray(body) ? (body as QueryBody[]).map(run) : run(body as QueryBody);
+  }
+
+  private fetch(space: Map<string, StoredVector>, body: unknown) {
+    const { ids = [], includeVectors } = body as { ids?: string[]; includeVectors?: boolean };
+    return ids.map((id) => {
+      const stored = space.get(String(id));
+      return stored ? { id, ...(includeVectors ? { vector: stored.vector } : {}) } : null;
+    });
+  }
+
+  private remove(space: Map<string, StoredVector>, body: unknown) {
+    const ids = Array.isArray(body) ? body : ((body as { ids?: unknown[] }).ids ?? []);
+    let deleted = 0;
+    for (const id of ids) if (space.delete(String(id))) deleted++;
+    return { deleted };
+  }
+
+  private range(space: Map<string, StoredVector>, body: unknown) {
+    const { cursor, limit, includeVectors } = body as {
+      cursor: string | number;
+      limit: number;
+      includeVectors?: boolean;
+    };
+    const ids = [...space.keys()].sort();
+    const start = Number(cursor || 0);
+    const page = ids.slice(start, start + limit);
+    return {
+      nextCursor: start + limit < ids.length ? String(start + limit) : '',
+      vectors: page.map((id) => ({
+        id,
+        ...(includeVectors ? { vector: space.get(id)?.vector } : {}),
+      })),
+    };
+  }
+
+  private info() {
+    const now = Date.now();
+    const namespaces: Record<string, { vectorCount: number; pendingVectorCount: number }> = {};
+    let vectorCount = 0;
+    let pendingVectorCount = 0;
+    for (const [name, space] of this.namespaces) {
+      const pending = [...space.values()].filter((v) => v.visibleAt > now).length;
+      namespaces[name] = { vectorCount: space.size - pending, pendingVectorCount: pending };
+      vectorCount += space.size - pending;
+      pendingVectorCount += pending;
+    }
+    return {
+      vectorCount,
+      pendingVectorCount,
+      indexSize: vectorCount * this.dimension * 4,
+      dimension: this.dimension,
+      similarityFunction: this.similarityFunction,
+      namespaces,
+    };
+  }
+}
+
+function cosine(a: number[], b: number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+function reply(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

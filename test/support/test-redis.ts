@@ -1,0 +1,34 @@
+import Redis from 'ioredis';
+
+/**
+ * Test files own Redis databases so they never see each other's keys:
+ * 1-3 core pipeline and stream, 4-7 jobs/HTTP, 8-11 producers, 12-14 providers.
+ */
+export async function openTestRedis(db: number): Promise<Redis> {
+  const redis = new Redis({ host: '127.0.0.1', port: 6379, db, maxRetriesPerRequest: 3 });
+  await redis.flushdb();
+  return redis;
+}
+
+export async function closeTestRedis(redis: Redis): Promise<void> {
+  await redis.flushdb();
+  await redis.quit();
+}
+
+export function redisUrl(db: number): string {
+  return `redis://127.0.0.1:6379/${db}`;
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}

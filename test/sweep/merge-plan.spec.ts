@@ -1,0 +1,60 @@
+import { ClusterState } from '../../src/clusters/cluster-state';
+import { planMerges } from '../../src/sweep/merge-plan';
+
+function cluster(id: string, direction: number[], size: number): ClusterState {
+  const v = Float32Array.from(direction);
+  return { id, centroid: v, anchor: v, size };
+}
+
+const params = { threshold: 0.9, anchorThreshold: 0.35 };
+
+describe('planMerges', () => {
+  it('pairs near-duplicates above the threshold, the larger cluster surviving', () => {
+    const pairs = planMerges(
+      [cluster('a', [1, 0, 0], 2), cluster('b', [0.99, 0.1, 0], 5), cluster('c', [0, 1, 0], 9)],
+      params,
+    );
+    expect(pairs).toEqual([{ survivorId: 'b', absorbedId: 'a', similarity: expect.any(Number) }]);
+    expect(pairs[0].similarity).toBeGreaterThan(0.99);
+  });
+
+  it('ignores the scale of centroids (means of unit vectors are shorter than one)', () => {
+    const pairs = planMerges(
+      [cluster('a', [0.5, 0, 0], 3), cluster('b', [0.9, 0.05, 0], 1)],
+      params,
+    );
+    expect(pairs).toEqual([expect.objectContaining({ survivorId: 'a', absorbedId: 'b' })]);
+  });
+
+  it('is greedy: most similar pair first, each cluster in at most one merge per plan', () => {
+    // b is near both a and c; a-b is the closer pair, so c waits for the next sweep.
+    const pairs = planMerges(
+      [cluster('a', [1, 0, 0], 1), cluster('b', [1, 0.05, 0], 1), cluster('c', [1, 0.2, 0], 1)],
+      params,
+    );
+    expect(pairs.map((p) => [p.survivorId, p.absorbedId])).toEqual([['a', 'b']]);
+  });
+
+  it('breaks size ties by id, whatever the input order', () => {
+    const x = cluster('x', [1, 0, 0], 4);
+    const y = cluster('y', [1, 0.01, 0], 4);
+    expect(planMerges([x, y], params)[0].survivorId).toBe('x');
+    expect(planMerges([y, x], params)[0].survivorId).toBe('x');
+  });
+
+  it('keeps apart clusters whose anchors are far apart, however close the centroids', () => {
+    const drifted: ClusterState = {
+      id: 'drifted',
+      centroid: Float32Array.from([1, 0, 0]),
+      anchor: Float32Array.from([0, 0, 1]),
+      size: 3,
+    };
+    expect(planMerges([drifted, cluster('a', [1, 0, 0], 3)], params)).toEqual([]);
+  });
+
+  it('considers only pairs with a changed cluster when told which changed', () => {
+    const clusters = [cluster('a', [1, 0, 0], 1), cluster('b', [1, 0.01, 0], 1)];
+    expect(planMerges(clusters, params, new Set(['other']))).toEqual([]);
+    expect(planMerges(clusters, params, new Set(['b']))).toHaveLength(1);
+  });
+});
