@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
 import { FeedbackKeys } from '../redis/keys';
+import { defineScripts } from '../redis/lua-scripts';
 
 /** A feedback item to write, in the shape producers hand it over (CONTRACT §1, camelCase). */
 export interface NewFeedback {
@@ -177,34 +178,7 @@ function dropUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-/**
- * Writes everything a producer writes for one item (CONTRACT §1) atomically, and de-duplicates
- * on the external id in the same atomic step. A MULTI cannot skip its writes when the external id
- * turns out to be taken, and WATCH would need a connection of its own; a script is as
- * all-or-nothing as MULTI and makes the check-and-write race-free, even inside one pipeline.
- *
- * KEYS: item, created, by-source, unclustered, events[, external]
- * ARGV: id, score, emit ("1"/"0"), ts, then the hash's field/value pairs.
- * Returns { id, 1 } when created, { existing id, 0 } for a duplicate.
- */
-const WRITE_FEEDBACK_SCRIPT = `
-local external = KEYS[6]
-if external then
-  local existing = redis.call('GET', external)
-  if existing then return { existing, 0 } end
-end
-local id, score = ARGV[1], ARGV[2]
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[2], score, id)
-redis.call('ZADD', KEYS[3], score, id)
-if external then redis.call('SET', external, id) end
-redis.call('SADD', KEYS[4], id)
-if ARGV[3] == '1' then
-  redis.call('XADD', KEYS[5], '*', 'type', 'feedback.created', 'id', id, 'ts', ARGV[4])
-end
-return { id, 1 }
-`;
-
+// The write itself is `src/redis/lua/write-feedback.lua` (why a script and not MULTI: see there).
 declare module 'ioredis' {
   interface RedisCommander<Context> {
     writeFeedback(numKeys: number, ...keysAndArgs: string[]): Result<[string, number], Context>;
@@ -214,8 +188,7 @@ declare module 'ioredis' {
 /** Writes feedback the way the contract's producers do; used by the CLI, the demo, tests and benchmarks. */
 export class FeedbackWriter {
   constructor(private readonly redis: Redis) {
-    // Redefining on a shared client just replaces the same script.
-    redis.defineCommand('writeFeedback', { lua: WRITE_FEEDBACK_SCRIPT });
+    defineScripts(redis);
   }
 
   /** Writes one item. Throws FeedbackValidationError for an invalid input. */

@@ -9,6 +9,8 @@ const SCRIPTS = {
   persistBatch: { file: 'persist-batch.lua', keys: 9 },
   mergeClusters: { file: 'merge-clusters.lua', keys: 6 },
   moveItems: { file: 'move-items.lua', keys: 5 },
+  // Its key count varies (the external-id key is optional): callers pass it first.
+  writeFeedback: { file: 'write-feedback.lua', keys: undefined },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -26,25 +28,29 @@ function source(name: ScriptName): string {
 
 const defined = new WeakSet<Redis>();
 
+/** Registers every script as a command of `redis` (once per client; pipelines inherit them). */
+export function defineScripts(redis: Redis): void {
+  if (defined.has(redis)) return;
+  for (const [scriptName, script] of Object.entries(SCRIPTS)) {
+    redis.defineCommand(scriptName, {
+      numberOfKeys: script.keys,
+      lua: source(scriptName as ScriptName),
+    });
+  }
+  defined.add(redis);
+}
+
 /**
  * Runs one of our scripts. ioredis sends EVALSHA and falls back to EVAL once when the
  * server has not seen the script (after a restart or failover), so each is loaded once.
  */
 export async function runScript(
   redis: Redis,
-  name: ScriptName,
+  name: Exclude<ScriptName, 'writeFeedback'>,
   keys: readonly string[],
   args: ReadonlyArray<string | Buffer | number>,
 ): Promise<unknown> {
-  if (!defined.has(redis)) {
-    for (const [scriptName, script] of Object.entries(SCRIPTS)) {
-      redis.defineCommand(scriptName, {
-        numberOfKeys: script.keys,
-        lua: source(scriptName as ScriptName),
-      });
-    }
-    defined.add(redis);
-  }
+  defineScripts(redis);
   const command = (redis as unknown as Record<ScriptName, (...a: unknown[]) => Promise<unknown>>)[
     name
   ];
