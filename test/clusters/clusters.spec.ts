@@ -3,7 +3,8 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusterKeys, FeedbackKeys } from '../../src/redis/keys';
-import { freshRedis, startApp } from '../http/test-app';
+import { startApp } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 5;
@@ -28,7 +29,7 @@ describe('cluster reads over HTTP', () => {
   });
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
     items.clear();
     const writer = new FeedbackWriter(redis);
     // Clusters as the service writes them; the dashboard adds fields of its own (github_pr_url).

@@ -2,7 +2,8 @@ import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { JobKeys } from '../../src/redis/keys';
-import { freshRedis, startApp } from './test-app';
+import { startApp } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** This spec's database on the real Redis (shared with test/metrics, which runs after it). */
 const DB = 7;
@@ -21,7 +22,7 @@ describe('HTTP interface: authentication, validation, errors, documentation', ()
   });
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
   });
 
   afterEach(async () => {

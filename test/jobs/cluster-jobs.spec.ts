@@ -5,8 +5,9 @@ import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { JOB_CONSUMER_GROUP, JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
-import { expectClustered } from '../http/invariants';
-import { eventually, freshRedis, startApp } from '../http/test-app';
+import { expectClustered } from '../support/invariants';
+import { eventually, startApp } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 4;
@@ -43,7 +44,7 @@ describe('clustering jobs', () => {
   const apps: INestApplication[] = [];
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
     writer = new FeedbackWriter(redis);
   });
 

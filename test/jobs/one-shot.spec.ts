@@ -6,7 +6,8 @@ import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { newClusterJob } from '../../src/jobs/job-data';
 import { JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
-import { freshRedis, REDIS_HOST_URL } from '../http/test-app';
+import { REDIS_HOST_URL } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 5;
@@ -41,7 +42,7 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
   let redis: Redis;
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
   });
 
   afterEach(async () => {

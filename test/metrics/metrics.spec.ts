@@ -4,7 +4,8 @@ import request from 'supertest';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusteringMetrics } from '../../src/metrics/clustering-metrics';
 import { FeedbackKeys } from '../../src/redis/keys';
-import { eventually, freshRedis, startApp } from '../http/test-app';
+import { eventually, startApp } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** Database on the real Redis, shared with test/http (specs run one after another). */
 const DB = 7;
@@ -22,7 +23,7 @@ describe('GET /metrics', () => {
   const apps: INestApplication[] = [];
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
     writer = new FeedbackWriter(redis);
   });
 

@@ -1,30 +1,17 @@
 import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
-import { AppModule } from '../../src/app.module';
-import { Environment, loadEnvironment } from '../../src/config/environment';
-import { redisUrl } from './test-redis';
+import { startApp } from './test-app';
 
-/** A whole service instance (HTTP server, stream consumer) on a test database, in process. */
+/**
+ * A whole service instance as it runs in production (stream consumer on, the adapters the
+ * configuration chooses) on a test database, in process.
+ */
 export async function startService(
   db: number,
   overrides: Record<string, string> = {},
 ): Promise<INestApplication> {
-  const env = loadEnvironment({
-    REDIS_URL: redisUrl(db),
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    CLAIM_IDLE_MS: '1000',
-    STREAM_TRIM_INTERVAL_MS: '0',
-    SWEEP_ENABLED: 'false',
-    ...overrides,
-  });
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-    .overrideProvider(Environment)
-    .useValue(env)
-    .compile();
-  const app = moduleRef.createNestApplication({
-    logger: process.env.TEST_LOG_LEVEL ? undefined : false,
-  });
-  app.enableShutdownHooks();
-  await app.listen(0, '127.0.0.1');
-  return app;
+  return startApp(
+    db,
+    { CONSUMER_ENABLED: 'true', CLAIM_IDLE_MS: '1000', ...overrides },
+    { configuredProviders: true },
+  );
 }

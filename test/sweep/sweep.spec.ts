@@ -6,8 +6,9 @@ import { cosine, unpackVector } from '../../src/pipeline/assign/vector-math';
 import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ClusterKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { SWEEP_LOCK_KEY, SweepLock } from '../../src/sweep/sweep-lock';
-import { expectClustered } from '../http/invariants';
-import { eventually, freshRedis, REDIS_HOST_URL, startApp } from '../http/test-app';
+import { expectClustered } from '../support/invariants';
+import { eventually, REDIS_HOST_URL, startApp } from '../support/test-app';
+import { openTestRedis } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 6;
@@ -29,7 +30,7 @@ describe('full sweeps', () => {
   const apps: INestApplication[] = [];
 
   beforeEach(async () => {
-    redis = await freshRedis(DB);
+    redis = await openTestRedis(DB);
     writer = new FeedbackWriter(redis);
   });
 

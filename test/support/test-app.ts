@@ -1,6 +1,5 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Redis } from 'ioredis';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module';
 import { configureHttp } from '../../src/http/configure-http';
@@ -11,12 +10,14 @@ export const REDIS_HOST_URL = 'redis://127.0.0.1:6379';
 
 /**
  * Starts the real application (HTTP server on an ephemeral port, real Redis in database `db`)
- * with `env` on top of quiet test defaults. The environment is read while the application is
+ * with `env` on top of quiet test defaults (no stream consumer, no sweeps, a stand-in topic
+ * embedder unless `configuredProviders`). The environment is read while the application is
  * created, so several replicas with different settings can run in one test.
  */
 export async function startApp(
   db: number,
   env: Record<string, string> = {},
+  options: { configuredProviders?: boolean } = {},
 ): Promise<INestApplication> {
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -29,10 +30,11 @@ export async function startApp(
     ...env,
   });
   try {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
-      .overrideProvider(EMBEDDER)
-      .useValue(new TopicEmbedder())
-      .compile();
+    const testing = Test.createTestingModule({ imports: [AppModule] });
+    // The local embedder loads a word-vector table (seconds); most HTTP tests need only a topic.
+    if (!options.configuredProviders)
+      testing.overrideProvider(EMBEDDER).useValue(new TopicEmbedder());
+    const moduleRef = await testing.compile();
     const app = moduleRef.createNestApplication({ bufferLogs: true });
     app.useLogger(app.get(Logger));
     configureHttp(app);
@@ -41,13 +43,6 @@ export async function startApp(
   } finally {
     process.env = saved;
   }
-}
-
-/** A fresh connection to database `db`, emptied. */
-export async function freshRedis(db: number): Promise<Redis> {
-  const redis = new Redis(`${REDIS_HOST_URL}/${db}`);
-  await redis.flushdb();
-  return redis;
 }
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs`. */
