@@ -100,7 +100,15 @@ export class ClusteringPipeline {
     await this.index.clustersChanged(
       changes.map((c) => c.state),
       [],
+      persisted.seq,
     );
+    if (this.index.upsertItems) {
+      const items = embedded.filter((e) => written.has(e.id));
+      await this.index.upsertItems(items).catch((error: unknown) => {
+        // Redis holds the item vectors already; the index's copy is for search, not assignment.
+        this.logger.warn(`item vectors not stored in ${this.index.name}: ${String(error)}`);
+      });
+    }
     const texts = new Map(prepared.map((p) => [p.item.id, p.text]));
     await this.summarize.run(changes, texts).catch((error: unknown) => {
       // A summary can wait for the next change or sweep; the clustering itself is persisted.

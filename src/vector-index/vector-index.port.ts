@@ -17,8 +17,20 @@ export interface VectorIndex {
   refresh(): Promise<void>;
   /** For each query, up to `k` candidate clusters with their current state (order not significant). */
   candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]>;
-  /** Called after the persist stage wrote these clusters (created, updated or removed). */
-  clustersChanged(changed: readonly ClusterState[], removedIds: readonly string[]): Promise<void>;
+  /**
+   * Called after the persist stage wrote these clusters (created, updated or removed).
+   * `seqAfter`, when known, is the change feed's sequence number right after the write.
+   */
+  clustersChanged(
+    changed: readonly ClusterState[],
+    removedIds: readonly string[],
+    seqAfter?: number,
+  ): Promise<void>;
+  /**
+   * For an index that keeps item vectors too (Upstash): called after the persist stage wrote
+   * these items. Redis holds their vectors already, so a failure loses nothing assignment needs.
+   */
+  upsertItems?(items: ReadonlyArray<{ id: string; vector: Float32Array }>): Promise<void>;
   /** Number of live clusters the index knows. */
   size(): number;
 }

@@ -64,7 +64,7 @@ describe('persist-batch.lua through BatchPersister', () => {
     await waitingItem(redis, 's1');
     const result = await persister.persist(lease, input(planFor('c1', true, ['a', 's1'], 2)));
 
-    expect(result).toEqual({ clustered: 2, skippedIds: [] });
+    expect(result).toEqual({ clustered: 2, skippedIds: [], seq: 1 });
     const cluster = await redis.hgetall('cluster:c1');
     expect(cluster).toMatchObject({
       id: 'c1',
@@ -91,7 +91,8 @@ describe('persist-batch.lua through BatchPersister', () => {
 
     const replay = await persister.persist(lease, input(planFor('c2', true, ['a'], 1)));
 
-    expect(replay).toEqual({ clustered: 0, skippedIds: ['a'] });
+    // Nothing written, so the change feed did not move either.
+    expect(replay).toEqual({ clustered: 0, skippedIds: ['a'], seq: 1 });
     expect(await redis.exists('cluster:c2')).toBe(0);
     expect(await redis.smembers('clusters:all')).toEqual(['c1']);
     expect(await redis.hgetall('cluster:c1')).toEqual(before);

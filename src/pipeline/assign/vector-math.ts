@@ -45,15 +45,24 @@ export function mergeMeans(
   return out;
 }
 
+/** Typed arrays use the platform's byte order; the stored format is little-endian. */
+const LITTLE_ENDIAN_PLATFORM = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Little-endian float32 bytes, for compact storage in Redis. */
 export function packVector(v: Float32Array): Buffer {
+  if (LITTLE_ENDIAN_PLATFORM)
+    return Buffer.from(v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength));
   const buf = Buffer.allocUnsafe(v.length * 4);
   for (let i = 0; i < v.length; i++) buf.writeFloatLE(v[i], i * 4);
   return buf;
 }
 
 export function unpackVector(buf: Buffer): Float32Array {
-  const out = new Float32Array(buf.length / 4);
+  const out = new Float32Array(buf.length >> 2);
+  if (LITTLE_ENDIAN_PLATFORM) {
+    new Uint8Array(out.buffer).set(buf.subarray(0, out.byteLength));
+    return out;
+  }
   for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
   return out;
 }

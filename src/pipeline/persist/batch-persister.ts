@@ -18,6 +18,8 @@ export interface PersistResult {
   clustered: number;
   /** Items that were no longer waiting when the script ran (replays, races): nothing written. */
   skippedIds: string[];
+  /** The cluster change feed's sequence number after this write (one step per cluster written). */
+  seq: number;
 }
 
 /** Raised when the assignment lock was lost before the write: nothing was written. */
@@ -36,11 +38,11 @@ export class BatchPersister {
 
   async persist(lease: LockLease, input: PersistInput): Promise<PersistResult> {
     const { plan } = input;
-    const vectorArgs: Buffer[] = [];
-    // ARGV[1..4] are fixed; vectors follow, addressed by their 1-based ARGV index.
-    const argIndex = (v: Float32Array) => {
-      vectorArgs.push(packVector(v));
-      return 4 + vectorArgs.length;
+    const extraArgs: Array<Buffer | string> = [];
+    // ARGV[1..4] are fixed; vectors and centroid texts follow, addressed by 1-based ARGV index.
+    const argIndex = (value: Buffer | string) => {
+      extraArgs.push(value);
+      return 4 + extraArgs.length;
     };
     const clusters = plan.changes.map((change) => {
       const sources = [
@@ -49,17 +51,17 @@ export class BatchPersister {
       return {
         id: change.state.id,
         created: change.created,
-        centroid: centroidJson(change.state.centroid),
         sources,
         title: input.provisionalTitles.get(change.state.id) ?? 'New feedback cluster',
-        centroidArg: argIndex(change.state.centroid),
-        anchorArg: change.created ? argIndex(change.state.anchor) : 0,
+        centroidJsonArg: argIndex(centroidJson(change.state.centroid)),
+        centroidArg: argIndex(packVector(change.state.centroid)),
+        anchorArg: change.created ? argIndex(packVector(change.state.anchor)) : 0,
       };
     });
     const items = plan.assignments.map((a) => {
       const vector = input.vectors.get(a.itemId);
       if (!vector) throw new Error(`no vector for item ${a.itemId}`);
-      return { id: a.itemId, clusterId: a.clusterId, vectorArg: argIndex(vector) };
+      return { id: a.itemId, clusterId: a.clusterId, vectorArg: argIndex(packVector(vector)) };
     });
     const keys = [
       ServiceKeys.assignLock,
@@ -77,15 +79,21 @@ export class BatchPersister {
       new Date().toISOString(),
       input.model,
       JSON.stringify({ clusters, items }),
-      ...vectorArgs,
+      ...extraArgs,
     ];
     try {
-      const [clustered, skipped] = (await runScript(this.redis, 'persistBatch', keys, args)) as [
-        number,
-        string,
-      ];
+      const [clustered, skipped, seq] = (await runScript(
+        this.redis,
+        'persistBatch',
+        keys,
+        args,
+      )) as [number, string, number];
       const skippedIds: unknown = JSON.parse(skipped);
-      return { clustered, skippedIds: Array.isArray(skippedIds) ? (skippedIds as string[]) : [] };
+      return {
+        clustered,
+        skippedIds: Array.isArray(skippedIds) ? (skippedIds as string[]) : [],
+        seq,
+      };
     } catch (error) {
       if (error instanceof Error && error.message.startsWith('FENCED')) {
         throw new LockLostError('the assignment lock expired before the batch was written', {

@@ -16,6 +16,7 @@ export interface SummarizeOptions {
 /** Members read per cluster; the most representative of them go to the summarizer. */
 const SAMPLE_READ = 30;
 const SAMPLE_KEPT = 12;
+const SUMMARY_CONCURRENCY = 16;
 
 /** True when a cluster of `size` last summarised at `summarizedAt` changed enough to matter. */
 export function needsSummary(size: number, summarizedAt: number, growth: number): boolean {
@@ -49,7 +50,12 @@ export class SummarizeStage {
     const due = changes.filter((c, i) =>
       needsSummary(c.state.size, Number(last[i] ?? 0), this.options.growth),
     );
-    for (const change of due) await this.summarizeOne(change);
+    // Summaries are independent: overlap their Redis round trips (and provider calls).
+    for (let start = 0; start < due.length; start += SUMMARY_CONCURRENCY) {
+      await Promise.all(
+        due.slice(start, start + SUMMARY_CONCURRENCY).map((c) => this.summarizeOne(c)),
+      );
+    }
   }
 
   /** Summarises one cluster now, whatever its growth (used by sweeps for stale summaries). */

@@ -3,8 +3,12 @@ import { ClusterState } from '../../clusters/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { ClusterCandidate, VectorIndex } from '../../vector-index/vector-index.port';
 
-/** Below this many clusters an exact scan is cheaper than the graph and always right. */
-const EXACT_SCAN_LIMIT = 1000;
+/**
+ * Below this many clusters every cluster is a candidate (exact, and as cheap as the graph).
+ * Above it the graph's candidates are re-ranked exactly: a full scan costs clusters × dimensions
+ * per item, which at a thousand clusters already dominates a batch.
+ */
+const EXACT_SCAN_LIMIT = 128;
 /** Candidates asked of the approximate graph per wanted candidate, before the exact re-rank. */
 const OVERSAMPLE = 3;
 
@@ -42,8 +46,22 @@ export class EmbeddedVectorIndex implements VectorIndex {
     this.seq = feed.seq;
   }
 
-  /** Nothing to do: the state is in Redis already, and the next refresh reads it with everyone else's. */
-  async clustersChanged(): Promise<void> {}
+  /**
+   * Takes this process's own writes without reading them back from Redis, when they directly
+   * follow what the index has seen (nothing else was written in between); otherwise the next
+   * refresh reads them with everyone else's.
+   */
+  async clustersChanged(
+    changed: readonly ClusterState[],
+    removedIds: readonly string[],
+    seqAfter?: number,
+  ): Promise<void> {
+    if (seqAfter === undefined || this.seq + changed.length + removedIds.length !== seqAfter)
+      return;
+    for (const id of removedIds) this.remove(id);
+    for (const state of changed) this.put(state);
+    this.seq = seqAfter;
+  }
 
   async candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]> {
     return queries.map((q) => this.nearest(q, k));

@@ -6,10 +6,12 @@
 -- KEYS[7] packed anchors           KEYS[8] item vectors           KEYS[9] item models
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
--- ARGV[4] JSON plan: { clusters: [{ id, created, centroid, sources, title, centroidArg, anchorArg }],
+-- ARGV[4] JSON plan: { clusters: [{ id, created, sources, title, centroidJsonArg, centroidArg, anchorArg }],
 --                      items: [{ id, clusterId, vectorArg }] }
--- ARGV[n] packed float32 vectors, referenced by the *Arg indexes above.
--- Returns { clustered item count, JSON array of skipped item ids } or an error reply.
+-- ARGV[n] packed float32 vectors and centroid JSON texts, referenced by the *Arg indexes above
+--         (kept out of the plan so the script never decodes thousands of numbers).
+-- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
+-- or an error reply.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before persist')
 end
@@ -66,7 +68,7 @@ for _, cluster in ipairs(plan.clusters) do
     redis.call('ZADD', KEYS[5], seq, cluster.id)
     redis.call('HSET', KEYS[6], cluster.id, ARGV[cluster.centroidArg])
     -- cjson encodes an empty table as an object; sources always has at least one entry here.
-    redis.call('HSET', key, 'centroid', cluster.centroid, 'embedding_model', model,
+    redis.call('HSET', key, 'centroid', ARGV[cluster.centroidJsonArg], 'embedding_model', model,
       'sources', cjson.encode(sources), 'updated_at', now)
   end
 end
@@ -84,4 +86,4 @@ for clusterId, _ in pairs(members) do
   redis.call('HSET', 'cluster:' .. clusterId, 'size', redis.call('SCARD', 'cluster:items:' .. clusterId))
 end
 
-return { #eligible, cjson.encode(skipped) }
+return { #eligible, cjson.encode(skipped), tonumber(redis.call('GET', KEYS[4]) or '0') }

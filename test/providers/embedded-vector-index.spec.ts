@@ -1,0 +1,103 @@
+import Redis from 'ioredis';
+import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
+import { normalize } from '../../src/pipeline/assign/vector-math';
+import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
+import { EmbeddedVectorIndex } from '../../src/providers/embedded/embedded-vector-index';
+import { DistributedLock } from '../../src/redis/distributed-lock';
+import { ServiceKeys } from '../../src/redis/keys';
+import { closeTestRedis, openTestRedis } from '../support/test-redis';
+
+const DIMS = 8;
+const MODEL = 'test-model';
+
+function randomUnit(seed: number): Float32Array {
+  let x = seed;
+  const v = new Float32Array(DIMS);
+  for (let i = 0; i < DIMS; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    v[i] = x / 2147483648 - 0.5;
+  }
+  return normalize(v);
+}
+
+/** Persists one new single-item cluster per vector, as the pipeline would. */
+async function createClusters(redis: Redis, vectors: Float32Array[], prefix: string) {
+  const lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 5000).acquire(5000))!;
+  const persister = new BatchPersister(redis);
+  const ids = vectors.map((_, i) => `${prefix}${i}`);
+  for (const id of ids) {
+    await redis.hset(`feedback:${id}`, { id, source: 'manual', title: id, clustered: 'false' });
+    await redis.sadd('feedback:unclustered', id);
+  }
+  const result = await persister.persist(lease, {
+    plan: {
+      assignments: ids.map((id) => ({ itemId: id, clusterId: `c-${id}`, similarity: 1 })),
+      changes: ids.map((id, i) => ({
+        state: { id: `c-${id}`, centroid: vectors[i], anchor: vectors[i], size: 1 },
+        created: true,
+        addedItemIds: [id],
+      })),
+    },
+    vectors: new Map(ids.map((id, i) => [id, vectors[i]])),
+    sources: new Map(ids.map((id) => [id, 'manual'])),
+    provisionalTitles: new Map(),
+    model: MODEL,
+  });
+  await new DistributedLock(redis, ServiceKeys.assignLock, 5000).release(lease);
+  return result;
+}
+
+describe('EmbeddedVectorIndex', () => {
+  let redis: Redis;
+  beforeEach(async () => (redis = await openTestRedis(1)));
+  afterEach(async () => closeTestRedis(redis));
+
+  it('sees clusters another replica created, through the change feed', async () => {
+    const mine = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    await mine.refresh();
+    expect(mine.size()).toBe(0);
+
+    // Another replica writes three clusters.
+    await createClusters(redis, [randomUnit(1), randomUnit(2), randomUnit(3)], 'other-');
+    await mine.refresh();
+
+    expect(mine.size()).toBe(3);
+    const [candidates] = await mine.candidates([randomUnit(2)], 1);
+    expect(candidates.map((c) => c.id)).toContain('c-other-1');
+  });
+
+  it('finds the nearest cluster among thousands through the graph', async () => {
+    const vectors = Array.from({ length: 2000 }, (_, i) => randomUnit(i + 10));
+    await createClusters(redis, vectors, 'x');
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    await index.refresh();
+
+    const [candidates] = await index.candidates([vectors[1234]], 5);
+    expect(candidates.length).toBeLessThan(100);
+    expect(candidates.map((c) => c.id)).toContain('c-x1234');
+  });
+
+  it('takes its own writes without reading them back, and only when nothing came between', async () => {
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    await index.refresh();
+    const first = await createClusters(redis, [randomUnit(5)], 'a');
+    const state = { id: 'c-a0', centroid: randomUnit(5), anchor: randomUnit(5), size: 1 };
+
+    await index.clustersChanged([state], [], first.seq);
+    expect(index.size()).toBe(1);
+
+    // A write by someone else moved the feed on: a stale report is ignored, refresh catches up.
+    await createClusters(redis, [randomUnit(6)], 'b');
+    await index.clustersChanged([{ ...state, id: 'c-phantom' }], [], first.seq + 5);
+    expect(index.size()).toBe(1);
+    await index.refresh();
+    expect(index.size()).toBe(2);
+  });
+
+  it('leaves out clusters made by another embedding model', async () => {
+    await createClusters(redis, [randomUnit(7)], 'm');
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), 'another-model', DIMS);
+    await index.refresh();
+    expect(index.size()).toBe(0);
+  });
+});
