@@ -28,6 +28,99 @@ interface EvalOptions {
   seed: string;
   source: string;
   timeout: string;
+  sweep: boolean;
+}
+
+interface Figures {
+  items: number;
+  labels: number;
+  clusters: number;
+  clusters_per_label: number;
+  largest_cluster_share: number;
+  nmi: number;
+  ari: number;
+  bcubed_precision: number;
+  bcubed_recall: number;
+  bcubed_f1: number;
+  seconds: number;
+}
+
+/** Compares each row's cluster (read now) with its label. */
+async function measure(
+  redis: Redis,
+  order: Record<string, string>[],
+  ids: Array<string | undefined>,
+  labelColumn: string,
+  seconds: number,
+): Promise<Figures> {
+  const pipeline = redis.pipeline();
+  ids.forEach((id) => id && pipeline.hget(`feedback:${id}`, 'cluster_id'));
+  const clusterIds = ((await pipeline.exec()) ?? []).map(([, v]) => v as string | null);
+  const gold: string[] = [];
+  const predicted: string[] = [];
+  let k = 0;
+  order.forEach((row, i) => {
+    if (!ids[i]) return;
+    gold.push(row[labelColumn]);
+    // An unclustered item counts as a cluster of its own.
+    predicted.push(clusterIds[k++] ?? `unclustered:${i}`);
+  });
+  const sizes = new Map<string, number>();
+  for (const p of predicted) sizes.set(p, (sizes.get(p) ?? 0) + 1);
+  const labels = new Set(gold).size;
+  const b = bcubed(gold, predicted);
+  return {
+    items: gold.length,
+    labels,
+    clusters: sizes.size,
+    clusters_per_label: sizes.size / labels,
+    largest_cluster_share: Math.max(...sizes.values()) / gold.length,
+    nmi: nmi(gold, predicted),
+    ari: ari(gold, predicted),
+    bcubed_precision: b.precision,
+    bcubed_recall: b.recall,
+    bcubed_f1: b.f1,
+    seconds,
+  };
+}
+
+/** Runs one full sweep through the HTTP API (as an operator would) and waits for it. */
+async function runFullSweep(baseUrl: string): Promise<void> {
+  const headers = { 'content-type': 'application/json' };
+  const created = await fetch(`${baseUrl}/cluster-jobs`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ mode: 'full' }),
+  });
+  if (created.status !== 202) throw new Error(`POST /cluster-jobs answered ${created.status}`);
+  const { id } = (await created.json()) as { id: string };
+  for (;;) {
+    const job = (await (await fetch(`${baseUrl}/cluster-jobs/${id}`)).json()) as {
+      status: string;
+      error?: string;
+    };
+    if (job.status === 'succeeded') return;
+    if (job.status === 'failed') throw new Error(`the sweep failed: ${job.error}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function printReport(dataset: string, report: Record<string, Figures>): void {
+  const phases = Object.keys(report);
+  process.stdout.write(
+    `dataset ${dataset}\n${''.padEnd(24)}${phases.map((p) => p.padStart(14)).join('')}\n`,
+  );
+  for (const key of Object.keys(report[phases[0]]) as (keyof Figures)[]) {
+    const cells = phases.map((p) => {
+      const value = report[p][key];
+      return (Number.isInteger(value) ? String(value) : value.toFixed(3)).padStart(14);
+    });
+    process.stdout.write(`${key.padEnd(24)}${cells.join('')}\n`);
+  }
+  const stream = report.after_stream;
+  process.stdout.write(
+    `${'items_per_second'.padEnd(24)}${(stream.items / stream.seconds).toFixed(0).padStart(14)}\n`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -39,6 +132,7 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'seed of the arrival order', '42')
     .option('--timeout <seconds>', 'give up after this long', '600')
     .option('--json <file>', 'also write the figures as JSON')
+    .option('--no-sweep', 'skip the second measurement after one full sweep')
     .parse()
     .opts<EvalOptions>();
 
@@ -76,43 +170,23 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (Date.now() - started) / 1000;
-
-    const gold: string[] = [];
-    const predicted: string[] = [];
-    const pipeline = redis.pipeline();
-    ids.forEach((id) => id && pipeline.hget(`feedback:${id}`, 'cluster_id'));
-    const clusterIds = ((await pipeline.exec()) ?? []).map(([, v]) => v as string | null);
-    let k = 0;
-    order.forEach((row, i) => {
-      if (!ids[i]) return;
-      const clusterId = clusterIds[k++];
-      gold.push(row[options.labelColumn]);
-      // An unclustered item counts as a cluster of its own.
-      predicted.push(clusterId ?? `unclustered:${i}`);
-    });
-    const sizes = new Map<string, number>();
-    for (const p of predicted) sizes.set(p, (sizes.get(p) ?? 0) + 1);
-    const b = bcubed(gold, predicted);
-    const figures = {
-      dataset: options.dataset,
-      items: gold.length,
-      labels: new Set(gold).size,
-      clusters: sizes.size,
-      clusters_per_label: sizes.size / new Set(gold).size,
-      largest_cluster_share: Math.max(...sizes.values()) / gold.length,
-      nmi: nmi(gold, predicted),
-      ari: ari(gold, predicted),
-      bcubed_precision: b.precision,
-      bcubed_recall: b.recall,
-      bcubed_f1: b.f1,
-      seconds,
-      items_per_second: gold.length / seconds,
+    const report: Record<string, Figures> = {
+      after_stream: await measure(redis, order, ids, options.labelColumn, seconds),
     };
-    const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(3));
-    for (const [key, value] of Object.entries(figures)) {
-      process.stdout.write(`${key.padEnd(22)} ${typeof value === 'number' ? fmt(value) : value}\n`);
+    if (options.sweep) {
+      const sweepStarted = Date.now();
+      await runFullSweep(service.baseUrl);
+      report.after_sweep = await measure(
+        redis,
+        order,
+        ids,
+        options.labelColumn,
+        (Date.now() - sweepStarted) / 1000,
+      );
     }
-    if (options.json) writeFileSync(options.json, JSON.stringify(figures, null, 2));
+    printReport(options.dataset, report);
+    if (options.json)
+      writeFileSync(options.json, JSON.stringify({ dataset: options.dataset, ...report }, null, 2));
   } finally {
     await service.stop();
     await redis.quit();
