@@ -16,7 +16,9 @@ async function bootstrap(): Promise<void> {
     import('./app.module'),
     import('./http/configure-http'),
   ]);
-  const app = await NestFactory.create(AppModule, { bufferLogs: true });
+  // abortOnError off: a provider refusing at start-up (e.g. a dimension mismatch) ends in the
+  // one-line message below instead of Nest's stack trace.
+  const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   configureHttp(app);
   app.enableShutdownHooks();

@@ -1,9 +1,10 @@
+import 'reflect-metadata';
 import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
+import { loadEnvironment } from '../config/environment';
 import { Embedder } from '../pipeline/embed/embedder.port';
-import { GeminiEmbedder } from '../providers/gemini/gemini-embedder';
-import { LocalEmbedder } from '../providers/local/local-embedder';
+import { createEmbedder } from '../providers/providers.module';
 import { reEmbed } from '../providers/reembed/re-embedder';
 
 interface ReEmbedCliOptions {
@@ -22,18 +23,6 @@ function positiveInteger(value: string): number {
 /** The URL without its password, for messages. */
 function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
-/** The embedder the service would use with this environment (CONTRACT §6). */
-function configuredEmbedder(env: NodeJS.ProcessEnv): Embedder {
-  const apiKey = env.GEMINI_API_KEY || env.GOOGLE_GENERATIVE_AI_API_KEY;
-  if (!apiKey) return new LocalEmbedder();
-  return new GeminiEmbedder({
-    apiKey,
-    baseUrl: env.GEMINI_BASE_URL || undefined,
-    dimensions: env.EMBEDDING_DIMENSIONS ? Number(env.EMBEDDING_DIMENSIONS) : undefined,
-    concurrency: env.GEMINI_EMBED_CONCURRENCY ? Number(env.GEMINI_EMBED_CONCURRENCY) : undefined,
-  });
 }
 
 const program = new Command()
@@ -63,7 +52,8 @@ const program = new Command()
 async function run(options: ReEmbedCliOptions): Promise<number> {
   let embedder: Embedder;
   try {
-    embedder = configuredEmbedder(process.env);
+    // The same embedder the service would choose, from the same validated variables.
+    embedder = createEmbedder(loadEnvironment());
   } catch (error) {
     console.error(`re-embed: ${error instanceof Error ? error.message : String(error)}`);
     return 2;

@@ -30,6 +30,10 @@ const toBoolean = ({ value }: { value: unknown }) => {
   return value;
 };
 
+/** A bare Gemini model id: it becomes part of the model name stored beside every vector. */
+const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const MODEL_NAME_MESSAGE = 'must be a model id such as gemini-embedding-001 (no "models/" prefix)';
+
 /**
  * Every setting of the service, read from the environment once at start-up.
  * Property names are the variable names; defaults are the embedded, no-keys setup.
@@ -235,6 +239,67 @@ export class Environment {
   @Min(0)
   @Max(10000)
   SWEEP_MAX_SUMMARIES = 50;
+
+  // --- real providers (Gemini, Upstash Vector); used only with their keys set ---
+  /** Replaces Google's endpoint, e.g. for a proxy, a regional endpoint or a local stand-in. */
+  @IsOptional()
+  @IsUrl({ require_tld: false })
+  GEMINI_BASE_URL?: string;
+
+  /** Size of Gemini embeddings (truncated output); an Upstash index must have the same. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(128)
+  @Max(3072)
+  EMBEDDING_DIMENSIONS = 768;
+
+  @Matches(MODEL_NAME, { message: MODEL_NAME_MESSAGE })
+  GEMINI_EMBED_MODEL = 'gemini-embedding-001';
+
+  /** Embedding requests (of up to 100 texts) in flight at once per replica. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  GEMINI_EMBED_CONCURRENCY = 4;
+
+  /** Per-attempt timeout of Gemini calls; when unset, 30 s for embeddings and 60 s for summaries. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600000)
+  GEMINI_TIMEOUT_MS?: number;
+
+  /** Retries of a Gemini call after a 429, 5xx or timeout; when unset, 4 for embeddings and 2 for summaries. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10)
+  GEMINI_MAX_RETRIES?: number;
+
+  @Matches(MODEL_NAME, { message: MODEL_NAME_MESSAGE })
+  GEMINI_SUMMARY_MODEL = 'gemini-2.5-flash';
+
+  /** Summary requests per minute per replica; a cluster that cannot wait gets an extractive summary. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  GEMINI_SUMMARIES_PER_MINUTE = 60;
+
+  /** Per-attempt timeout of Upstash Vector calls. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  UPSTASH_TIMEOUT_MS = 10000;
+}
+
+/** The Gemini key in use: `GEMINI_API_KEY` wins over `GOOGLE_GENERATIVE_AI_API_KEY`. */
+export function geminiApiKey(env: Environment): string | undefined {
+  return env.GEMINI_API_KEY ?? env.GOOGLE_GENERATIVE_AI_API_KEY;
 }
 
 /** Raised when the environment is invalid; its message names every bad variable. */

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
+import { ProvidersHealthIndicator } from './providers.health';
 import { RedisHealthIndicator } from './redis.health';
 import { StreamLagHealthIndicator } from './stream-lag.health';
 
@@ -12,6 +13,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly redis: RedisHealthIndicator,
     private readonly streamLag: StreamLagHealthIndicator,
+    private readonly providers: ProvidersHealthIndicator,
   ) {}
 
   /** The process is up; no dependency is asked, so a Redis outage does not restart tasks. */
@@ -28,6 +30,9 @@ export class HealthController {
       () => this.redis.redisAnswers(),
       () => this.redis.consumerGroupExists(),
       () => this.streamLag.streamLag(),
+      () => this.providers.embedderReady(),
+      () => this.providers.vectorIndexReady(),
+      () => this.providers.summarizerReady(),
     ]);
   }
 }

@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ProvidersModule } from '../providers/providers.module';
 import { StreamModule } from '../stream/stream.module';
 import { HealthController } from './health.controller';
+import { ProvidersHealthIndicator } from './providers.health';
 import { RedisHealthIndicator } from './redis.health';
 import { StreamLagHealthIndicator } from './stream-lag.health';
 
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false }), StreamModule],
+  imports: [TerminusModule.forRoot({ logger: false }), StreamModule, ProvidersModule],
   controllers: [HealthController],
-  providers: [RedisHealthIndicator, StreamLagHealthIndicator],
+  providers: [RedisHealthIndicator, StreamLagHealthIndicator, ProvidersHealthIndicator],
 })
 export class HealthModule {}

@@ -1,36 +1,126 @@
-import { Module } from '@nestjs/common';
+import { Logger, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
+import { Environment, geminiApiKey } from '../config/environment';
+import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { Embedder, EMBEDDER } from '../pipeline/embed/embedder.port';
-import { SUMMARIZER } from '../pipeline/summarize/summarizer.port';
+import { Summarizer, SUMMARIZER } from '../pipeline/summarize/summarizer.port';
 import { REDIS } from '../redis/redis.module';
-import { VECTOR_INDEX } from '../vector-index/vector-index.port';
+import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
 import { EmbeddedVectorIndex } from './embedded/embedded-vector-index';
+import { GeminiEmbedder } from './gemini/gemini-embedder';
+import { GeminiSummarizer } from './gemini/gemini-summarizer';
 import { ExtractiveSummarizer } from './local/extractive-summarizer';
 import { LocalEmbedder } from './local/local-embedder';
+import { ProviderMetrics } from './provider-metrics';
+import { UpstashVectorIndex } from './upstash/upstash-vector-index';
+
+const logger = new Logger('ProvidersModule');
+
+/** Gemini with a key (CONTRACT §6), otherwise the offline local embedder. */
+export function createEmbedder(env: Environment, metrics?: ProviderMetrics): Embedder {
+  const apiKey = geminiApiKey(env);
+  if (!apiKey) return new LocalEmbedder();
+  return new GeminiEmbedder({
+    apiKey,
+    baseUrl: env.GEMINI_BASE_URL,
+    model: env.GEMINI_EMBED_MODEL,
+    dimensions: env.EMBEDDING_DIMENSIONS,
+    concurrency: env.GEMINI_EMBED_CONCURRENCY,
+    timeoutMs: env.GEMINI_TIMEOUT_MS,
+    maxRetries: env.GEMINI_MAX_RETRIES,
+    metrics,
+  });
+}
+
+/** Where a provider is, for logs: the host only, never a key or a path that may hold one. */
+function hostOf(url: string): string {
+  return new URL(url).host;
+}
 
 /**
- * The one place where adapters are chosen for the pipeline's ports (CONTRACT §6):
- * with no provider keys, the local embedder, the embedded index and extractive summaries.
+ * The one place where adapters are chosen for the pipeline's ports (CONTRACT §6): Gemini
+ * with a Gemini key, Upstash Vector with an Upstash URL and token; without them the local
+ * embedder, the embedded index and extractive summaries.
  */
 @Module({
   providers: [
     {
       provide: EMBEDDER,
-      useFactory: async (): Promise<Embedder> => {
-        const embedder = new LocalEmbedder();
-        // Load the word vectors at start-up, not in the first batch's latency.
-        await embedder.embed(['warm up']);
+      inject: [Environment, ClusteringMetrics],
+      useFactory: async (env: Environment, metrics: ClusteringMetrics): Promise<Embedder> => {
+        const embedder = createEmbedder(env, metrics);
+        if (embedder instanceof LocalEmbedder) {
+          // Load the word vectors at start-up, not in the first batch's latency.
+          await embedder.embed(['warm up']);
+        }
+        const where =
+          embedder instanceof GeminiEmbedder
+            ? `Gemini at ${env.GEMINI_BASE_URL ? hostOf(env.GEMINI_BASE_URL) : 'Google'}`
+            : 'local, offline';
+        logger.log(`embedder: ${embedder.model} (${where})`);
         return embedder;
       },
     },
     {
       provide: VECTOR_INDEX,
-      inject: [REDIS, EMBEDDER],
-      useFactory: (redis: Redis, embedder: Embedder) =>
-        new EmbeddedVectorIndex(new ClusterStateStore(redis), embedder.model, embedder.dimensions),
+      inject: [REDIS, EMBEDDER, Environment, ClusteringMetrics],
+      useFactory: async (
+        redis: Redis,
+        embedder: Embedder,
+        env: Environment,
+        metrics: ClusteringMetrics,
+      ): Promise<VectorIndex> => {
+        const store = new ClusterStateStore(redis);
+        const url = env.UPSTASH_VECTOR_REST_URL;
+        const token = env.UPSTASH_VECTOR_REST_TOKEN;
+        if (!url || !token) {
+          logger.log(`vector index: embedded (in process, mirrored from Redis)`);
+          return new EmbeddedVectorIndex(store, embedder.model, embedder.dimensions);
+        }
+        const index = new UpstashVectorIndex(store, redis, {
+          url,
+          token,
+          model: embedder.model,
+          dimensions: embedder.dimensions,
+          timeoutMs: env.UPSTASH_TIMEOUT_MS,
+          metrics,
+        });
+        // A mismatched index would reject every query: refuse to start, saying what to change.
+        await index.verifyDimensions();
+        logger.log(
+          `vector index: Upstash Vector at ${hostOf(url)} (${embedder.dimensions} dimensions, cosine)`,
+        );
+        return index;
+      },
     },
-    { provide: SUMMARIZER, useFactory: () => new ExtractiveSummarizer() },
+    {
+      provide: SUMMARIZER,
+      inject: [Environment, ClusteringMetrics],
+      useFactory: (env: Environment, metrics: ClusteringMetrics): Summarizer => {
+        const extractive = new ExtractiveSummarizer();
+        const apiKey = geminiApiKey(env);
+        if (!apiKey) {
+          logger.log('summarizer: extractive (local)');
+          return extractive;
+        }
+        const summarizer = new GeminiSummarizer({
+          apiKey,
+          baseUrl: env.GEMINI_BASE_URL,
+          fallback: extractive,
+          model: env.GEMINI_SUMMARY_MODEL,
+          callsPerMinute: env.GEMINI_SUMMARIES_PER_MINUTE,
+          timeoutMs: env.GEMINI_TIMEOUT_MS,
+          maxRetries: env.GEMINI_MAX_RETRIES,
+          metrics,
+        });
+        logger.log(
+          `summarizer: ${summarizer.name} (falls back to extractive), ` +
+            `at most ${env.GEMINI_SUMMARIES_PER_MINUTE} calls per minute`,
+        );
+        return summarizer;
+      },
+    },
   ],
   exports: [EMBEDDER, VECTOR_INDEX, SUMMARIZER],
 })

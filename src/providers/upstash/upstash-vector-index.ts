@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../../config/environment';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Index, Requester } from '@upstash/vector';
@@ -115,14 +116,14 @@ export class UpstashVectorIndex implements VectorIndex {
     const info = await this.caller.run('info', () => this.index.info());
     const { dimensions, model } = this.options;
     if (info.dimension !== dimensions) {
-      throw new Error(
+      throw new ConfigurationError(
         `Upstash Vector index has ${info.dimension} dimensions, but the embedder ${model} makes ` +
           `${dimensions}-dimensional vectors: use an index with ${dimensions} dimensions ` +
           `(UPSTASH_VECTOR_REST_URL) or an embedder with ${info.dimension} (EMBEDDING_DIMENSIONS)`,
       );
     }
     if (info.similarityFunction !== 'COSINE') {
-      throw new Error(
+      throw new ConfigurationError(
         `Upstash Vector index uses ${info.similarityFunction} similarity; the clustering service needs COSINE`,
       );
     }
