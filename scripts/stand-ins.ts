@@ -104,7 +104,7 @@ async function main(): Promise<number> {
       'Cluster titles come from the Gemini stand-in, which names every cluster in the same ' +
         'form; the member titles under each show what was grouped.',
     );
-    printClusters(clusters, CLUSTERS_SHOWN);
+    printClusters(clusters, { limit: CLUSTERS_SHOWN, memberTitles: true });
     console.log(`\n${total} items → ${clusters.length} clusters, clustered in ${seconds} s`);
     printProviderTraffic(gemini, upstash);
     console.log('\nGET /health/ready (providers):');

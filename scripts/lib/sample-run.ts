@@ -109,6 +109,7 @@ export interface ClusterRow {
   size: number;
   sources: string[];
   summary: string;
+  repoUrl?: string;
   /** Titles of a few members, so the grouping can be judged whoever named the cluster. */
   memberTitles: string[];
 }
@@ -128,6 +129,7 @@ export async function readClusters(redis: Redis): Promise<ClusterRow[]> {
       size: Number(hash.size) || 0,
       sources: parseSources(hash.sources),
       summary: hash.summary ?? '',
+      repoUrl: hash.github_repo_url,
       memberTitles: titles.filter((title): title is string => Boolean(title)),
     });
   }
@@ -143,16 +145,24 @@ function parseSources(raw: string | undefined): string[] {
   }
 }
 
-/** Prints the first `limit` clusters (all by default) and how many were left out. */
-export function printClusters(clusters: readonly ClusterRow[], limit = clusters.length): void {
+/**
+ * Prints the first `limit` clusters (all by default) and how many were left out; with
+ * `memberTitles`, a few member titles under each.
+ */
+export function printClusters(
+  clusters: readonly ClusterRow[],
+  { limit = clusters.length, memberTitles = false } = {},
+): void {
   console.log(`\nClusters, largest first:\n`);
   const shown = clusters.slice(0, limit);
   const width = String(shown.length).length;
   const indent = ' '.repeat(width + 2);
   shown.forEach((cluster, index) => {
     console.log(`${String(index + 1).padStart(width)}. [${cluster.size}] ${cluster.title}`);
-    console.log(`${indent}sources: ${cluster.sources.join(', ') || '-'}`);
+    const repo = cluster.repoUrl ? `   repo: ${cluster.repoUrl}` : '';
+    console.log(`${indent}sources: ${cluster.sources.join(', ') || '-'}${repo}`);
     if (cluster.summary) console.log(`${indent}${truncate(oneLine(cluster.summary), 160)}`);
+    if (!memberTitles) return;
     for (const title of cluster.memberTitles) console.log(`${indent}- ${truncate(title, 100)}`);
   });
   if (clusters.length > shown.length) {
