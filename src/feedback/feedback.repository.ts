@@ -7,8 +7,10 @@ export interface FeedbackLookup {
   id: string;
   /** In `feedback:unclustered`. */
   waiting: boolean;
-  /** Undefined when the hash is missing. */
+  /** Undefined when the hash is missing or unreadable. */
   item?: FeedbackItem;
+  /** Why the key could not be read as a feedback hash (e.g. it holds another type). */
+  unreadable?: string;
 }
 
 /** Reads feedback for clustering and records the items the service gives up on. */
@@ -27,6 +29,10 @@ export class FeedbackRepository {
       const [waitErr, waiting] = replies[i * 2];
       const [hashErr, hash] = replies[i * 2 + 1];
       if (waitErr) throw waitErr;
+      // A key of another type is this item's problem, not the batch's: it is parked.
+      if (hashErr?.message.startsWith('WRONGTYPE')) {
+        return { id, waiting: waiting === 1, unreadable: 'feedback key is not a hash' };
+      }
       if (hashErr) throw hashErr;
       return {
         id,

@@ -42,8 +42,9 @@ export class ClusteringPipeline {
     const missing: string[] = [];
     const parked: Array<{ id: string; reason: string }> = [];
     const prepared: Array<{ item: FeedbackItem; text: string }> = [];
-    for (const { id, waiting, item } of lookups) {
+    for (const { id, waiting, item, unreadable } of lookups) {
       if (!waiting) notWaiting.push(id);
+      else if (unreadable) parked.push({ id, reason: unreadable });
       else if (!item) missing.push(id);
       else {
         const result = prepareText(item, this.options.maxTextChars);

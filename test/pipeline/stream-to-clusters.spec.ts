@@ -232,6 +232,63 @@ describe('stream to clusters (real Redis, whole service)', () => {
     expect(await contractViolations(redis)).toEqual([]);
   });
 
+  it('dead-letters an entry delivered too often, with its reason; its item stays counted', async () => {
+    await redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
+    const { id: stuck } = await writer.write({ source: 'manual', title: 'Export to PDF is blank' });
+    // A consumer that died again and again on this entry: delivered 10 times already.
+    const [[, [[entryId]]]] = (await redis.xreadgroup(
+      'GROUP',
+      'clustering',
+      'dying-consumer',
+      'COUNT',
+      1,
+      'STREAMS',
+      'feedback:events',
+      '>',
+    )) as [string, [string, string[]][]][];
+    await redis.xclaim(
+      'feedback:events',
+      'clustering',
+      'dying-consumer',
+      0,
+      entryId,
+      'RETRYCOUNT',
+      10,
+    );
+    const good = [];
+    for (const item of themedItems()) good.push((await writer.write(item)).id);
+
+    apps.push(await startService(DB, { MAX_DELIVERIES: '5', CLAIM_IDLE_MS: '1000' }));
+    await waitForStreamConsumed(redis);
+
+    const dead = await redis.xrange('clustering:dead-letters', '-', '+');
+    expect(dead).toHaveLength(1);
+    const fields = dead[0][1];
+    expect(fields[fields.indexOf('entry_id') + 1]).toBe(entryId);
+    expect(fields[fields.indexOf('feedback_id') + 1]).toBe(stuck);
+    expect(fields[fields.indexOf('reason') + 1]).toBe('delivered 11 times without success');
+    // The item stays waiting, so it is counted and a sweep can take it up again.
+    expect(await redis.smembers('feedback:unclustered')).toEqual([stuck]);
+    for (const id of good) expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+  });
+
+  it('parks an item whose key is not a hash instead of failing its batch', async () => {
+    apps.push(await startService(DB));
+    await redis.set('feedback:wrong-type', 'not a hash');
+    await redis.sadd('feedback:unclustered', 'wrong-type');
+    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'wrong-type');
+    const good = [];
+    for (const item of themedItems()) good.push((await writer.write(item)).id);
+
+    await waitForStreamConsumed(redis);
+
+    expect(JSON.parse((await redis.hget('clustering:parked', 'wrong-type'))!)).toMatchObject({
+      reason: 'feedback key is not a hash',
+    });
+    expect(await redis.xlen('clustering:dead-letters')).toBe(0);
+    for (const id of good) expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+  });
+
   it('answers the ECS probes', async () => {
     // No consumer, so nothing recreates the group while the probe is asked.
     const app = await startService(DB, { CONSUMER_ENABLED: 'false' });
