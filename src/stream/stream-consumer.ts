@@ -4,6 +4,7 @@ import { addStats, BatchStats, emptyStats } from '../pipeline/batch-stats';
 import { EmbedRetrySchedule } from '../pipeline/embed/embed-retry-schedule';
 import { DeadLetters } from './dead-letters';
 import { EventStream } from './event-stream';
+import { withLogContext } from '../logging/log-context';
 import { gatherMicroBatch } from './micro-batch';
 import { feedbackIdOf, StreamEntry } from './stream-entry';
 
@@ -79,8 +80,11 @@ export class StreamConsumer {
     while (!this.stopping) {
       try {
         const entries = await this.nextEntries();
-        if (entries.length > 0) await this.handle(entries);
-        else await this.processDueRetries();
+        // Every log line of a batch carries its id: the first entry's id, or the retry round's.
+        const batchId = entries[0]?.entryId ?? `retry-${Date.now()}`;
+        await withLogContext({ batch_id: batchId }, () =>
+          entries.length > 0 ? this.handle(entries) : this.processDueRetries(),
+        );
       } catch (error) {
         this.recovering = true;
         this.logger.error(`batch failed, will retry: ${describe(error)}`);
@@ -129,11 +133,14 @@ export class StreamConsumer {
     await this.stream.ack(dead.map((d) => d.entry.entryId));
     const redelivered = live.some((l) => (counts.get(l.entry.entryId) ?? 1) > 1);
     const stats = redelivered ? await this.processOneByOne(live) : await this.processTogether(live);
-    this.onBatch({
+    const durationMs = Date.now() - started;
+    this.onBatch({ entries: entries.length, deadLettered: dead.length, stats, durationMs });
+    this.logger.debug({
+      msg: 'batch done',
       entries: entries.length,
-      deadLettered: dead.length,
-      stats,
-      durationMs: Date.now() - started,
+      dead_lettered: dead.length,
+      duration_ms: durationMs,
+      ...stats,
     });
   }
 
