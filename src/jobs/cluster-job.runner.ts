@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
-import { Store, storage } from 'nestjs-pino/storage';
+import { withLogContext } from '../logging/log-context';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { BatchStats } from '../pipeline/batch-stats';
 import { ClusterMaintenance } from '../sweep/cluster-maintenance';
@@ -42,14 +41,12 @@ export class ClusterJobRunner {
     private readonly maintenance: ClusterMaintenance,
     private readonly sweepLock: SweepLock,
     private readonly metrics: ClusteringMetrics,
-    private readonly pino: PinoLogger,
   ) {}
 
   async run(jobId: string, options: RunOptions = {}): Promise<ClusterJob> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new JobNotFoundError(`no job ${jobId}`);
-    const logger = this.pino.logger.child({ job_id: job.id });
-    await storage.run(new Store(logger), () => this.execute(job, options));
+    await withLogContext({ job_id: job.id }, () => this.execute(job, options));
     return (await this.jobs.get(jobId)) ?? job;
   }
 
