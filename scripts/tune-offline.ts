@@ -28,8 +28,9 @@ const program = new Command()
   .option('--seed <n>', 'shuffle seed', '42')
   .option('--batch <n>', 'micro-batch size', '200')
   .option('--candidates <n>', 'nearest clusters offered per item (the ANN k)', '10')
-  .option('--join <list>', 'joinThreshold values', String(0.55))
-  .option('--anchor <list>', 'anchorThreshold values', String(0.4))
+  .option('--join <list>', 'joinThreshold values', '0.475')
+  .option('--anchor <list>', 'anchorThreshold values', '0.3')
+  .option('--join-on <rule>', 'what joinThreshold is compared with: centroid | members', 'members')
   .option('--recipe <json>', 'overrides of the embedding recipe, as JSON', '{}')
   .option('--max-clusters <n>', 'abandon a run once it has this many clusters', '3000')
   .option(
@@ -45,6 +46,7 @@ const options = program.opts<{
   candidates: string;
   join: string;
   anchor: string;
+  joinOn: AssignParams['joinOn'];
   recipe: string;
   maxClusters: string;
   neighbours: string;
@@ -135,7 +137,8 @@ async function main(): Promise<void> {
     ...DEFAULT_RECIPE,
     ...(JSON.parse(options.recipe) as Partial<SentenceRecipe>),
   };
-  const embedder = new LocalEmbedder({ recipe });
+  // Without overrides, the embedder as the service builds it (and named as such).
+  const embedder = new LocalEmbedder(options.recipe === '{}' ? {} : { recipe });
 
   const loadStart = process.hrtime.bigint();
   await embedder.embed(['warm up']);
@@ -167,7 +170,7 @@ async function main(): Promise<void> {
     for (const anchorThreshold of numbers(options.anchor)) {
       const result = replay(
         vectors,
-        { joinThreshold, anchorThreshold },
+        { joinThreshold, anchorThreshold, joinOn: options.joinOn },
         Number(options.batch),
         Number(options.candidates),
         Number(options.maxClusters),

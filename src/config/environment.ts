@@ -122,13 +122,21 @@ export class Environment {
   @IsNumber()
   @Min(-1)
   @Max(1)
-  JOIN_THRESHOLD = 0.55;
+  JOIN_THRESHOLD = 0.475;
 
   @Transform(toNumber)
   @IsNumber()
   @Min(-1)
   @Max(1)
   ANCHOR_THRESHOLD = 0.3;
+
+  /**
+   * What JOIN_THRESHOLD is compared with: `members`, an item's mean similarity to the
+   * cluster's members (keeps loose clusters from absorbing everything), or `centroid`,
+   * cosine similarity to the centroid.
+   */
+  @IsIn(['members', 'centroid'])
+  JOIN_RULE: 'members' | 'centroid' = 'members';
 
   @Transform(toInt)
   @IsInt()
@@ -217,7 +225,7 @@ export class Environment {
   @IsNumber()
   @Min(-1)
   @Max(1)
-  MERGE_THRESHOLD = 0.8;
+  MERGE_THRESHOLD = 0.5;
 
   /** How much closer (cosine) an item must be to another cluster than to its own to move. */
   @Transform(toNumber)

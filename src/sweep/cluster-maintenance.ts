@@ -84,6 +84,7 @@ export class ClusterMaintenance {
     const params: MergeParams = {
       threshold: this.env.MERGE_THRESHOLD,
       anchorThreshold: this.env.ANCHOR_THRESHOLD,
+      rule: this.env.JOIN_RULE,
     };
     const pairs = planMerges(await this.liveStates(model), params, changed);
     let merged = 0;
@@ -128,6 +129,7 @@ export class ClusterMaintenance {
       joinThreshold: this.env.JOIN_THRESHOLD,
       anchorThreshold: this.env.ANCHOR_THRESHOLD,
       margin: this.env.MOVE_MARGIN,
+      rule: this.env.JOIN_RULE,
     });
     const outcome = await this.mover.apply(moves, model);
     this.metrics.moves(outcome.moved);

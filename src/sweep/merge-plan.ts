@@ -1,9 +1,11 @@
 import { ClusterState } from '../clusters/cluster-state';
-import { cosine, dot, normalize } from '../pipeline/assign/vector-math';
+import { JoinRule, similarityBetweenClusters } from '../pipeline/assign/cluster-similarity';
+import { cosine } from '../pipeline/assign/vector-math';
 
 export interface MergeParams {
-  /** Minimum cosine similarity of two centroids for their clusters to merge. */
+  /** Minimum likeness of two clusters (see `JoinRule`) for them to merge. */
   threshold: number;
+  rule: JoinRule;
   /**
    * Minimum cosine similarity of the two anchors: the merged cluster keeps the survivor's
    * anchor, so the absorbed cluster's origin must lie within reach of it (see assign).
@@ -29,13 +31,16 @@ export function planMerges(
   params: MergeParams,
   changedIds?: ReadonlySet<string>,
 ): MergePair[] {
-  const units = clusters.map((c) => normalize(c.centroid));
   const candidates: Array<{ a: number; b: number; similarity: number }> = [];
   for (let a = 0; a < clusters.length; a++) {
     const aChanged = !changedIds || changedIds.has(clusters[a].id);
     for (let b = a + 1; b < clusters.length; b++) {
       if (!aChanged && !changedIds?.has(clusters[b].id)) continue;
-      const similarity = dot(units[a], units[b]);
+      const similarity = similarityBetweenClusters(
+        clusters[a].centroid,
+        clusters[b].centroid,
+        params.rule,
+      );
       if (similarity < params.threshold) continue;
       if (cosine(clusters[a].anchor, clusters[b].anchor) < params.anchorThreshold) continue;
       candidates.push({ a, b, similarity });

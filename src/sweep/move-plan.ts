@@ -1,5 +1,6 @@
 import { ClusterState } from '../clusters/cluster-state';
-import { cosine, dot, norm } from '../pipeline/assign/vector-math';
+import { JoinRule, similarityToCluster } from '../pipeline/assign/cluster-similarity';
+import { cosine, norm } from '../pipeline/assign/vector-math';
 
 /** A clustered item with its vector and the cluster it is in. */
 export interface PlacedItem {
@@ -12,8 +13,9 @@ export interface MoveParams {
   /** An item may only move to a cluster it could have joined (see assign). */
   joinThreshold: number;
   anchorThreshold: number;
-  /** How much more similar the other cluster's centroid must be than the item's own. */
+  /** How much more similar the other cluster must be than the item's own. */
   margin: number;
+  rule: JoinRule;
 }
 
 export interface PlannedMove {
@@ -41,12 +43,16 @@ export function planMoves(
   for (const item of items) {
     const own = byId.get(item.clusterId);
     if (!own || own.size < 2) continue;
-    const ownSimilarity = cosine(item.vector, removeFromMean(own.centroid, own.size, item.vector));
+    const ownSimilarity = similarityToCluster(
+      item.vector,
+      removeFromMean(own.centroid, own.size, item.vector),
+      params.rule,
+    );
     let best: { id: string; similarity: number } | undefined;
     for (const other of clusters) {
       const otherNorm = norms.get(other.id) ?? 0;
       if (other.id === own.id || otherNorm === 0) continue;
-      const similarity = dot(item.vector, other.centroid) / otherNorm;
+      const similarity = similarityToCluster(item.vector, other.centroid, params.rule, otherNorm);
       if (similarity < params.joinThreshold || similarity <= (best?.similarity ?? -Infinity))
         continue;
       if (cosine(item.vector, other.anchor) < params.anchorThreshold) continue;

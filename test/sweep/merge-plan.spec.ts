@@ -6,7 +6,7 @@ function cluster(id: string, direction: number[], size: number): ClusterState {
   return { id, centroid: v, anchor: v, size };
 }
 
-const params = { threshold: 0.9, anchorThreshold: 0.35 };
+const params = { threshold: 0.9, anchorThreshold: 0.35, rule: 'centroid' as const };
 
 describe('planMerges', () => {
   it('pairs near-duplicates above the threshold, the larger cluster surviving', () => {
@@ -56,5 +56,22 @@ describe('planMerges', () => {
     const clusters = [cluster('a', [1, 0, 0], 1), cluster('b', [1, 0.01, 0], 1)];
     expect(planMerges(clusters, params, new Set(['other']))).toEqual([]);
     expect(planMerges(clusters, params, new Set(['b']))).toHaveLength(1);
+  });
+});
+
+describe('planMerges under the members rule', () => {
+  it('keeps two loose clusters apart that cosine of centroids would merge', () => {
+    // Two wide clusters whose centroids point the same way but whose members differ a lot:
+    // cosine of the centroids is 1, the mean similarity across members is only 0.25.
+    const loose = (id: string) => ({
+      id,
+      centroid: Float32Array.from([0.5, 0, 0]),
+      anchor: Float32Array.from([1, 0, 0]),
+      size: 10,
+    });
+    const clusters = [loose('a'), loose('b')];
+    const base = { threshold: 0.5, anchorThreshold: 0 };
+    expect(planMerges(clusters, { ...base, rule: 'centroid' })).toHaveLength(1);
+    expect(planMerges(clusters, { ...base, rule: 'members' })).toEqual([]);
   });
 });

@@ -6,7 +6,12 @@ const unit = (...xs: number[]) => normalize(Float32Array.from(xs));
 const mean = (...vs: Float32Array[]) =>
   Float32Array.from(vs[0], (_, i) => vs.reduce((sum, v) => sum + v[i], 0) / vs.length);
 
-const params = { joinThreshold: 0.5, anchorThreshold: 0.35, margin: 0.15 };
+const params = {
+  joinThreshold: 0.5,
+  anchorThreshold: 0.35,
+  margin: 0.15,
+  rule: 'centroid' as const,
+};
 
 describe('planMoves', () => {
   const p1 = unit(1, 0, 0);

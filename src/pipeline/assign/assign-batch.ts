@@ -1,5 +1,6 @@
 import { ClusterState } from '../../clusters/cluster-state';
-import { cosine, dot, meanWith, norm } from './vector-math';
+import { JoinRule, similarityToCluster } from './cluster-similarity';
+import { cosine, meanWith, norm } from './vector-math';
 
 export interface AssignParams {
   /** Minimum cosine similarity between an item and a cluster's centroid to join it. */
@@ -10,6 +11,8 @@ export interface AssignParams {
    * catch-all; the anchor bounds how far from its origin a cluster can reach.
    */
   anchorThreshold: number;
+  /** What `joinThreshold` is compared with (see `JoinRule`); `centroid` when absent. */
+  joinOn?: JoinRule;
 }
 
 export interface ItemToAssign {
@@ -53,6 +56,7 @@ export function assignBatch(
   const working = new Map<string, WorkingCluster>();
   const createdInBatch: WorkingCluster[] = [];
   const assignments: AssignmentPlan['assignments'] = [];
+  const rule = params.joinOn ?? 'centroid';
 
   const workingFor = (state: ClusterState): WorkingCluster => {
     let w = working.get(state.id);
@@ -72,8 +76,7 @@ export function assignBatch(
     let bestSimilarity = -Infinity;
     for (const w of pool.values()) {
       if (w.centroidNorm === 0) continue;
-      const similarity =
-        dot(item.vector, w.state.centroid) / Math.pow(w.centroidNorm, Number(process.env.EXP ?? 1));
+      const similarity = similarityToCluster(item.vector, w.state.centroid, rule, w.centroidNorm);
       if (similarity < params.joinThreshold || similarity <= bestSimilarity) continue;
       if (cosine(item.vector, w.state.anchor) < params.anchorThreshold) continue;
       best = w;

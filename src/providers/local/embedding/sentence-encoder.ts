@@ -1,6 +1,7 @@
 import stem from 'wink-porter2-stemmer';
 import { fnv1a } from './hashing';
 import { tokenize } from './tokenize';
+import { WordFrequencies } from './word-frequencies';
 import { WordVectors } from './word-vectors';
 
 export interface SentenceRecipe {
@@ -8,6 +9,8 @@ export interface SentenceRecipe {
   sifA: number;
   /** Principal directions of the word table removed from every word vector ("all-but-the-top"). */
   removedComponents: number;
+  /** Weight of the element-wise max and min of the weighted word vectors beside their sum. */
+  extremaWeight: number;
   /** Hash buckets of the lexical block (bag of stems and stem bigrams). 0 disables it. */
   lexicalDimensions: number;
   /** Smoothing `a` of the lexical block's word weight a/(a + p(w)). */
@@ -20,27 +23,27 @@ export interface SentenceRecipe {
 
 /**
  * Turns a short text into one unit vector: [semantic block | lexical block].
- * Semantic: SIF-weighted mean of word vectors (frequent words count little), words being
- * post-processed so their shared directions do not dominate every sentence.
- * Lexical: signed feature hashing of stems and stem bigrams with the same frequency-based
- * weighting, which separates texts that share a topic but not their key terms.
- * Word frequency comes from the table's own frequency order, via Zipf's law.
+ * Semantic: SIF-weighted sum of word vectors (frequent words count little), words being
+ * post-processed so their shared directions do not dominate every sentence, beside the
+ * element-wise max and min of the same weighted vectors ("power means"), which keep the
+ * one strongly-meant word that a sum dilutes.
+ * Lexical: signed feature hashing of stems and stem bigrams with a frequency-based weight,
+ * which separates texts that share a topic but not their key terms.
  */
 export class SentenceEncoder {
   readonly dimensions: number;
   private readonly semanticDimensions: number;
   private readonly vectors: Float32Array;
-  private readonly harmonicNumber: number;
   private readonly stems = new Map<string, string>();
 
   constructor(
     private readonly table: WordVectors,
+    private readonly frequencies: WordFrequencies,
     private readonly recipe: SentenceRecipe,
   ) {
-    this.semanticDimensions = table.dimensions;
-    this.dimensions = table.dimensions + recipe.lexicalDimensions;
+    this.semanticDimensions = SEMANTIC_PARTS * table.dimensions;
+    this.dimensions = encodedDimensions(table.dimensions, recipe);
     this.vectors = removeTopComponents(table, recipe.removedComponents);
-    this.harmonicNumber = Math.log(table.rows.size) + 0.5772;
   }
 
   /** Undefined when the text has no word at all. */
@@ -48,18 +51,27 @@ export class SentenceEncoder {
     const tokens = tokenize(text);
     if (tokens.length === 0) return undefined;
     const out = new Float32Array(this.dimensions);
-    const semantic = out.subarray(0, this.semanticDimensions);
+    const d = this.table.dimensions;
+    const sum = out.subarray(0, d);
+    const max = out.subarray(d, 2 * d).fill(-Infinity);
+    const min = out.subarray(2 * d, 3 * d).fill(Infinity);
     const lexical = out.subarray(this.semanticDimensions);
-    const d = this.semanticDimensions;
-    const { sifA, lexicalA, bigramWeight } = this.recipe;
+    const { sifA, lexicalA, bigramWeight, extremaWeight } = this.recipe;
 
+    let inTable = 0;
     let previous: { stem: string; weight: number } | undefined;
     for (const token of tokens) {
+      const probability = this.frequencies.probability(token);
       const row = this.table.rows.get(token);
-      const probability = this.probability(row);
       if (row !== undefined) {
+        inTable++;
         const weight = sifA / (sifA + probability);
-        for (let i = 0; i < d; i++) semantic[i] += weight * this.vectors[row * d + i];
+        for (let i = 0; i < d; i++) {
+          const value = weight * this.vectors[row * d + i];
+          sum[i] += value;
+          if (value > max[i]) max[i] = value;
+          if (value < min[i]) min[i] = value;
+        }
       }
       if (lexical.length === 0) continue;
       const tokenStem = this.stem(token);
@@ -74,20 +86,23 @@ export class SentenceEncoder {
       }
       previous = { stem: tokenStem, weight };
     }
+    if (inTable === 0) {
+      max.fill(0);
+      min.fill(0);
+    }
 
-    const semanticNorm = normOf(semantic);
-    const lexicalNorm = normOf(lexical);
-    if (semanticNorm === 0 && lexicalNorm === 0) return undefined;
-    const lexicalShare = semanticNorm === 0 ? 1 : lexicalNorm === 0 ? 0 : this.recipe.lexicalShare;
-    scale(semantic, semanticNorm === 0 ? 0 : Math.sqrt(1 - lexicalShare) / semanticNorm);
-    scale(lexical, lexicalNorm === 0 ? 0 : Math.sqrt(lexicalShare) / lexicalNorm);
+    // Each part is scaled to a fixed length, so the recipe's weights are the parts' weights.
+    scaleToLength(sum, 1);
+    scaleToLength(max, extremaWeight);
+    scaleToLength(min, extremaWeight);
+    const semantic = out.subarray(0, this.semanticDimensions);
+    const hasSemantic = normOf(semantic) > 0;
+    const hasLexical = normOf(lexical) > 0;
+    if (!hasSemantic && !hasLexical) return undefined;
+    const lexicalShare = !hasSemantic ? 1 : !hasLexical ? 0 : this.recipe.lexicalShare;
+    scaleToLength(semantic, Math.sqrt(1 - lexicalShare));
+    scaleToLength(lexical, Math.sqrt(lexicalShare));
     return out;
-  }
-
-  /** Zipf estimate from the frequency rank; words beyond the table count as rarer than all. */
-  private probability(row: number | undefined): number {
-    const rank = row ?? this.table.rows.size;
-    return 1 / ((rank + 1) * this.harmonicNumber);
   }
 
   private stem(token: string): string {
@@ -102,6 +117,14 @@ export class SentenceEncoder {
   }
 }
 
+/** The semantic block holds the sum, the max and the min of the word vectors. */
+const SEMANTIC_PARTS = 3;
+
+/** Length of the vectors a recipe makes from a table of `wordDimensions`-d word vectors. */
+export function encodedDimensions(wordDimensions: number, recipe: SentenceRecipe): number {
+  return SEMANTIC_PARTS * wordDimensions + recipe.lexicalDimensions;
+}
+
 function addHashed(target: Float32Array, feature: string, weight: number): void {
   const hash = fnv1a(feature);
   // The top bit picks the sign, so collisions cancel out on average instead of adding up.
@@ -114,8 +137,11 @@ function normOf(v: Float32Array): number {
   return Math.sqrt(sum);
 }
 
-function scale(v: Float32Array, factor: number): void {
-  for (let i = 0; i < v.length; i++) v[i] *= factor;
+/** Rescales `v` in place to the given length; a zero vector stays zero. */
+function scaleToLength(v: Float32Array, length: number): void {
+  const current = normOf(v);
+  if (current === 0) return;
+  for (let i = 0; i < v.length; i++) v[i] *= length / current;
 }
 
 /**

@@ -1,0 +1,830 @@
+/**
+ * The speed instrument: the stream pipeline on the embedded defaults, under load.
+ *   npm run bench -- [--items 20000] [--runs 3] [--rate 200] [--seconds 20]
+ *                    [--memory-items 100000] [--skip-memory] [--json out.json]
+ * Phases (each on a fresh Redis; a throwaway redis-server when one is installed):
+ *   throughput  N items written through the producer path as fast as possible; items/s from
+ *               write start to the last item's clustered_at
+ *   latency     items produced at a fixed rate; per item clustered_at − the event's ts
+ *   scale       in process: candidates() + assignBatch() per item with 500 and 50,000 clusters
+ *   memory      the throughput flow once with 100,000 items: the service's peak RSS, Redis memory
+ * Each bar of the issue "Measure and reach" is printed with PASS/FAIL; medians over --runs.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { parse } from 'csv-parse/sync';
+import Redis from 'ioredis';
+import { ClusterStateStore } from '../src/clusters/cluster-state.store';
+import { Environment } from '../src/config/environment';
+import { FeedbackWriter, NewFeedback } from '../src/feedback/feedback-writer';
+import { assignBatch, AssignParams, ItemToAssign } from '../src/pipeline/assign/assign-batch';
+import { normalize } from '../src/pipeline/assign/vector-math';
+import { EmbeddedVectorIndex } from '../src/providers/embedded/embedded-vector-index';
+import { LocalEmbedder } from '../src/providers/local/local-embedder';
+import { FeedbackKeys } from '../src/redis/keys';
+import {
+  blend,
+  CleanupStack,
+  histogramTotals,
+  median,
+  percentile,
+  randomUnitVector,
+  seedClusters,
+  seededRandom,
+  SeededCluster,
+} from './lib/bench-support';
+import {
+  buildServiceInto,
+  readProcessCpuSeconds,
+  readProcessMemory,
+  REPO_ROOT,
+  sampleRss,
+  ServiceMode,
+  startNodeService,
+} from './lib/built-service';
+import {
+  DEFAULT_REDIS_URL,
+  isOnPath,
+  pingRedis,
+  redactRedisUrl,
+  sleep,
+  startThrowawayRedis,
+  withDatabase,
+} from './lib/redis-server';
+import { ServiceProcess, ServiceStartError } from './lib/service-process';
+
+/** The issue's bars (2-core machine). */
+const BARS = {
+  throughputItemsPerSecond: 1000,
+  latencyP99Ms: 1000,
+  scaleRatio: 3,
+  peakRssBytes: 1e9,
+};
+const SERVICE_ENV = { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'false' };
+const FALLBACK_DB = 15;
+const OBSERVER_GROUP = 'bench-observer';
+
+interface BenchOptions {
+  items: string;
+  runs: string;
+  rate: string;
+  seconds: string;
+  memoryItems: string;
+  skipMemory?: boolean;
+  json?: string;
+  dataset: string;
+  service: ServiceMode;
+  phases: string;
+  queries: string;
+  scaleSizes: string;
+  cpuProf?: string;
+  seed: string;
+  timeout: string;
+}
+
+const cleanup = new CleanupStack();
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const fmt = (x: number, digits = 0) =>
+  Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits }) : 'n/a';
+const mib = (bytes: number | undefined) =>
+  bytes === undefined ? 'n/a' : `${fmt(bytes / 2 ** 20)} MiB`;
+const verdict = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+
+/** The commit, and the files under src/ that differ from it (what the service was built from). */
+function sourceState(): string {
+  const git = (...args: string[]) =>
+    spawnSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).stdout ?? '';
+  const changed = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean);
+  const head = git('rev-parse', '--short', 'HEAD').trim() || 'unknown';
+  return changed.length === 0
+    ? `commit ${head}, src clean`
+    : `commit ${head} + ${changed.length} changed file(s) under src: ${changed.map((l) => l.slice(3)).join(', ')}`;
+}
+
+/** The 1-minute load average, with a warning when other work competes for the cores. */
+function loadNote(): string {
+  const load = loadavg()[0];
+  const busy = load > cpus().length * 0.75;
+  return `load average ${fmt(load, 2)}${busy ? ' (other work is running on this machine: figures are pessimistic)' : ''}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redis and the service
+
+interface FreshRedis {
+  url: string;
+  /** Stops the throwaway server (or does nothing for the fallback database). */
+  release(): Promise<void>;
+}
+
+/** A Redis nobody else uses: a throwaway redis-server, else database 15 of REDIS_URL, flushed. */
+async function freshRedis(): Promise<FreshRedis> {
+  if (isOnPath('redis-server')) {
+    const server = await startThrowawayRedis();
+    return { url: server.url, release: cleanup.add(() => server.stop()) };
+  }
+  const url = withDatabase(process.env.REDIS_URL ?? DEFAULT_REDIS_URL, FALLBACK_DB);
+  if (!(await pingRedis(url))) {
+    throw new Error(`no redis-server on PATH and no Redis answering at ${redactRedisUrl(url)}`);
+  }
+  const redis = new Redis(url);
+  await redis.flushdb();
+  await redis.quit();
+  return { url, release: async () => undefined };
+}
+
+interface Harness {
+  mainPath?: string;
+  options: BenchOptions;
+}
+
+async function startBenchService(
+  harness: Harness,
+  redisUrl: string,
+  nodeArgs: string[] = [],
+): Promise<{ service: ServiceProcess; stop(): Promise<void> }> {
+  const service = await startNodeService({
+    redisUrl,
+    mainPath: harness.mainPath,
+    nodeArgs,
+    env: SERVICE_ENV,
+  });
+  // Gracefully (a CPU profile is written at exit), but quickly when interrupted.
+  const stop = cleanup.add(() => service.stop(cleanup.interrupted ? 3000 : 30_000));
+  return { service, stop };
+}
+
+/** A connection that is closed by the clean-up stack at the latest. */
+function connect(url: string): { redis: Redis; close(): Promise<void> } {
+  const redis = new Redis(url);
+  const close = cleanup.add(() => redis.quit().catch(() => redis.disconnect()));
+  return { redis, close };
+}
+
+async function redisInfo(redis: Redis): Promise<Map<string, string>> {
+  const text = await redis.info();
+  return new Map(
+    text
+      .split('\r\n')
+      .filter((line) => line.includes(':') && !line.startsWith('#'))
+      .map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1)]),
+  );
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redisInfo(redis);
+  return Number(info.get('used_cpu_user') ?? 0) + Number(info.get('used_cpu_sys') ?? 0);
+}
+
+/** Waits until every announced item is clustered or parked. */
+async function waitUntilClustered(
+  redis: Redis,
+  service: ServiceProcess,
+  timeoutSeconds: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const [waiting, parked] = await Promise.all([
+      redis.scard(FeedbackKeys.unclustered),
+      redis.hlen('clustering:parked'),
+    ]);
+    if (waiting <= parked) return;
+    if (service.child.exitCode !== null || service.child.signalCode !== null) {
+      throw new Error(
+        `the service exited while ${waiting} items were waiting:\n${service.output()}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${waiting - parked} items still unclustered after ${timeoutSeconds} s`);
+    }
+    await sleep(50);
+  }
+}
+
+/** `clustered_at` (epoch ms) of each id; NaN for an item that is not clustered. */
+async function clusteredAt(redis: Redis, ids: readonly string[]): Promise<number[]> {
+  const result: number[] = [];
+  const CHUNK = 5000;
+  for (let start = 0; start < ids.length; start += CHUNK) {
+    const pipeline = redis.pipeline();
+    for (const id of ids.slice(start, start + CHUNK))
+      pipeline.hget(FeedbackKeys.item(id), 'clustered_at');
+    for (const [, value] of (await pipeline.exec()) ?? []) {
+      result.push(typeof value === 'string' ? Date.parse(value) : NaN);
+    }
+  }
+  return result;
+}
+
+/** The `ts` field of every `feedback.created` event still in the stream, by feedback id. */
+async function eventTimes(redis: Redis): Promise<Map<string, number>> {
+  const times = new Map<string, number>();
+  let cursor = '-';
+  for (;;) {
+    const entries = await redis.xrange(FeedbackKeys.events, cursor, '+', 'COUNT', 10_000);
+    for (const [, fields] of entries) {
+      const field = (name: string) => fields[fields.indexOf(name) + 1];
+      if (fields.includes('id') && fields.includes('ts'))
+        times.set(field('id'), Number(field('ts')));
+    }
+    if (entries.length < 10_000) return times;
+    cursor = `(${entries[entries.length - 1][0]}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workload
+
+/** banking77-style short texts, shuffled, cycled to `count`, each with a random suffix word. */
+function makeItems(texts: readonly string[], count: number, random: () => number): NewFeedback[] {
+  const order = [...texts];
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return Array.from({ length: count }, (_, i) => ({
+    source: 'manual',
+    title: `${order[i % order.length]} ${randomWord(random)}`,
+  }));
+}
+
+function randomWord(random: () => number): string {
+  let word = '';
+  for (let i = 0; i < 6; i++) word += String.fromCharCode(97 + Math.floor(random() * 26));
+  return word;
+}
+
+function loadTexts(dataset: string): string[] {
+  const rows = parse<Record<string, string>>(readFileSync(dataset), {
+    columns: true,
+    skip_empty_lines: true,
+  });
+  const texts = rows.map((r) => r.text?.trim()).filter((t): t is string => Boolean(t));
+  if (texts.length === 0) throw new Error(`${dataset}: no rows with a "text" column`);
+  return texts;
+}
+
+async function scrapeBatchMetrics(service: ServiceProcess) {
+  try {
+    const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
+    const sizes = histogramTotals(text, 'clustering_batch_size');
+    const durations = histogramTotals(text, 'clustering_batch_duration_seconds');
+    const sum = (rows: Array<{ sum: number; count: number }>, key: 'sum' | 'count') =>
+      rows.reduce((total, row) => total + row[key], 0);
+    const batches = sum(sizes, 'count');
+    return {
+      batches,
+      mean_batch_items: batches ? sum(sizes, 'sum') / batches : NaN,
+      mean_batch_ms: batches ? (sum(durations, 'sum') / sum(durations, 'count')) * 1000 : NaN,
+      busy_seconds: sum(durations, 'sum'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 1 and 4: throughput (and memory)
+
+interface ThroughputRun {
+  items: number;
+  clustered: number;
+  clusters: number;
+  write_seconds: number;
+  seconds: number;
+  items_per_second: number;
+  service_cpu_seconds?: number;
+  redis_cpu_seconds: number;
+  service_peak_rss_bytes?: number;
+  service_sampled_max_rss_bytes: number;
+  redis_used_memory_bytes: number;
+  redis_used_memory_human: string;
+  batches?: Awaited<ReturnType<typeof scrapeBatchMetrics>>;
+}
+
+async function throughputRun(
+  harness: Harness,
+  texts: readonly string[],
+  count: number,
+  seed: number,
+  nodeArgs: string[] = [],
+): Promise<ThroughputRun> {
+  const db = await freshRedis();
+  const { service, stop } = await startBenchService(harness, db.url, nodeArgs);
+  const { redis, close } = connect(db.url);
+  try {
+    const items = makeItems(texts, count, seededRandom(seed));
+    const pid = service.child.pid;
+    const cpuBefore = readProcessCpuSeconds(pid);
+    const redisCpuBefore = await redisCpuSeconds(redis);
+    const sampler = sampleRss(pid);
+    const started = Date.now();
+    const outcomes = await new FeedbackWriter(redis).writeMany(items);
+    const writeSeconds = (Date.now() - started) / 1000;
+    const ids = outcomes.flatMap((o) => (o.ok ? [o.id] : []));
+    await waitUntilClustered(redis, service, Number(harness.options.timeout));
+    const sampledMax = sampler.stop();
+    const cpuAfter = readProcessCpuSeconds(pid);
+    const times = await clusteredAt(redis, ids);
+    const done = times.filter((t) => Number.isFinite(t));
+    const last = done.reduce((a, b) => Math.max(a, b), started);
+    const seconds = (last - started) / 1000;
+    const info = await redisInfo(redis);
+    const run: ThroughputRun = {
+      items: ids.length,
+      clustered: done.length,
+      clusters: await redis.scard('clusters:all'),
+      write_seconds: writeSeconds,
+      seconds,
+      items_per_second: done.length / seconds,
+      service_cpu_seconds:
+        cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
+      redis_cpu_seconds: (await redisCpuSeconds(redis)) - redisCpuBefore,
+      service_peak_rss_bytes: readProcessMemory(pid).peakRss,
+      service_sampled_max_rss_bytes: sampledMax,
+      redis_used_memory_bytes: Number(info.get('used_memory') ?? NaN),
+      redis_used_memory_human: info.get('used_memory_human') ?? 'n/a',
+      batches: await scrapeBatchMetrics(service),
+    };
+    return run;
+  } finally {
+    await close();
+    await stop();
+    await db.release();
+  }
+}
+
+function describeThroughputRun(label: string, r: ThroughputRun): string {
+  const cpu = r.service_cpu_seconds;
+  const b = r.batches;
+  return (
+    `  ${label}: ${fmt(r.clustered)}/${fmt(r.items)} items in ${fmt(r.seconds, 2)} s = ` +
+    `${fmt(r.items_per_second)} items/s (written in ${fmt(r.write_seconds, 2)} s; ` +
+    `${fmt(r.clusters)} clusters; CPU service ${cpu === undefined ? 'n/a' : fmt(cpu, 1)} s, ` +
+    `redis ${fmt(r.redis_cpu_seconds, 1)} s; ` +
+    (b
+      ? `${fmt(b.batches)} batches, mean ${fmt(b.mean_batch_items)} items / ${fmt(b.mean_batch_ms)} ms; `
+      : '') +
+    `peak RSS ${mib(r.service_peak_rss_bytes)})`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 2: latency
+
+interface LatencyRun {
+  produced: number;
+  measured: number;
+  arrival_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  clusters: number;
+}
+
+async function latencyRun(
+  harness: Harness,
+  texts: readonly string[],
+  rate: number,
+  seconds: number,
+  seed: number,
+): Promise<LatencyRun> {
+  const db = await freshRedis();
+  const { redis, close } = connect(db.url);
+  // A group that reads nothing keeps the trimmer from removing events before we read their ts.
+  await redis.xgroup('CREATE', FeedbackKeys.events, OBSERVER_GROUP, '0', 'MKSTREAM');
+  const { service, stop } = await startBenchService(harness, db.url);
+  try {
+    const total = Math.round(rate * seconds);
+    const items = makeItems(texts, total, seededRandom(seed));
+    const writer = new FeedbackWriter(redis);
+    const tickMs = 50;
+    const ids: string[] = [];
+    const started = Date.now();
+    let sent = 0;
+    for (let tick = 1; sent < total; tick++) {
+      const due = Math.min(total, Math.floor((rate * (Date.now() - started)) / 1000));
+      if (due > sent) {
+        const outcomes = await writer.writeMany(items.slice(sent, due));
+        for (const o of outcomes) if (o.ok) ids.push(o.id);
+        sent = due;
+      }
+      await sleep(Math.max(0, started + tick * tickMs - Date.now()));
+    }
+    const produceSeconds = (Date.now() - started) / 1000;
+    await waitUntilClustered(redis, service, Number(harness.options.timeout));
+    const [times, clustered] = [await eventTimes(redis), await clusteredAt(redis, ids)];
+    const latencies: number[] = [];
+    ids.forEach((id, i) => {
+      const ts = times.get(id);
+      if (ts !== undefined && Number.isFinite(clustered[i])) latencies.push(clustered[i] - ts);
+    });
+    return {
+      produced: ids.length,
+      measured: latencies.length,
+      arrival_rate: ids.length / produceSeconds,
+      p50_ms: percentile(latencies, 50),
+      p95_ms: percentile(latencies, 95),
+      p99_ms: percentile(latencies, 99),
+      max_ms: percentile(latencies, 100),
+      clusters: await redis.scard('clusters:all'),
+    };
+  } finally {
+    await close();
+    await stop();
+    await db.release();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 3: assignment cost at scale (in process)
+
+interface ScaleQueryFigures {
+  per_item_us: number;
+  candidates_us: number;
+  assign_us: number;
+  /** Share of queries that joined an existing cluster (the rest founded new ones). */
+  joined_share: number;
+  /** For queries made near a known cluster: share assigned to exactly that cluster. */
+  found_own_cluster_share?: number;
+}
+
+interface ScaleFigures {
+  clusters: number;
+  indexed: number;
+  mode: string;
+  seed_seconds: number;
+  refresh_seconds: number;
+  near: ScaleQueryFigures;
+  texts: ScaleQueryFigures;
+}
+
+async function timeAssignment(
+  index: EmbeddedVectorIndex,
+  queries: readonly Float32Array[],
+  params: AssignParams,
+  k: number,
+  runs: number,
+  expected?: readonly string[],
+): Promise<ScaleQueryFigures> {
+  const BATCH = 256;
+  const perRun: Array<{ candidates: number; assign: number; joined: number; own: number }> = [];
+  // One untimed pass first, so that the JIT has seen the code.
+  for (let run = 0; run <= runs; run++) {
+    let candidatesNs = 0n;
+    let assignNs = 0n;
+    let joined = 0;
+    let own = 0;
+    for (let start = 0; start < queries.length; start += BATCH) {
+      const vectors = queries.slice(start, start + BATCH);
+      const items: ItemToAssign[] = vectors.map((vector, i) => ({ id: `q${start + i}`, vector }));
+      const t0 = process.hrtime.bigint();
+      const candidates = await index.candidates(vectors, k);
+      const t1 = process.hrtime.bigint();
+      const plan = assignBatch(items, candidates, params, randomUUID);
+      const t2 = process.hrtime.bigint();
+      candidatesNs += t1 - t0;
+      assignNs += t2 - t1;
+      const created = new Set(plan.changes.filter((c) => c.created).map((c) => c.state.id));
+      plan.assignments.forEach((a, i) => {
+        if (!created.has(a.clusterId)) joined++;
+        if (expected && a.clusterId === expected[start + i]) own++;
+      });
+    }
+    if (run > 0) {
+      perRun.push({ candidates: Number(candidatesNs), assign: Number(assignNs), joined, own });
+    }
+  }
+  const us = (ns: number) => ns / 1000 / queries.length;
+  const candidatesUs = median(perRun.map((r) => us(r.candidates)));
+  const assignUs = median(perRun.map((r) => us(r.assign)));
+  return {
+    per_item_us: median(perRun.map((r) => us(r.candidates + r.assign))),
+    candidates_us: candidatesUs,
+    assign_us: assignUs,
+    joined_share: perRun[0].joined / queries.length,
+    found_own_cluster_share: expected ? perRun[0].own / queries.length : undefined,
+  };
+}
+
+async function scalePhase(
+  texts: readonly string[],
+  sizes: readonly number[],
+  queryCount: number,
+  runs: number,
+  seed: number,
+): Promise<ScaleFigures[]> {
+  const defaults = new Environment();
+  const params: AssignParams = {
+    joinThreshold: defaults.JOIN_THRESHOLD,
+    anchorThreshold: defaults.ANCHOR_THRESHOLD,
+  };
+  const embedder = new LocalEmbedder();
+  const random = seededRandom(seed);
+  const textQueries = (
+    await embedder.embed(makeItems(texts, queryCount, random).map((i) => i.title ?? ''))
+  ).flatMap((o) => (o.ok ? [o.vector] : []));
+  const db = await freshRedis();
+  const { redis, close } = connect(db.url);
+  const results: ScaleFigures[] = [];
+  try {
+    for (const size of sizes) {
+      await redis.flushdb();
+      const seedStarted = Date.now();
+      const seeded: SeededCluster[] = await seedClusters(
+        redis,
+        size,
+        embedder.dimensions,
+        embedder.model,
+        random,
+      );
+      const seedSeconds = (Date.now() - seedStarted) / 1000;
+      const index = new EmbeddedVectorIndex(
+        new ClusterStateStore(redis),
+        embedder.model,
+        embedder.dimensions,
+      );
+      const refreshStarted = Date.now();
+      await index.refresh();
+      const refreshSeconds = (Date.now() - refreshStarted) / 1000;
+      // Queries at cosine ≈ 0.8 from a random seeded cluster's centroid: they should join it.
+      const targets = Array.from({ length: queryCount }, () => seeded[Math.floor(random() * size)]);
+      const nearQueries = targets.map((t) =>
+        normalize(blend(normalize(t.centroid), randomUnitVector(embedder.dimensions, random), 0.8)),
+      );
+      const k = defaults.CANDIDATES_K;
+      const near = await timeAssignment(
+        index,
+        nearQueries,
+        params,
+        k,
+        runs,
+        targets.map((t) => t.id),
+      );
+      const textFigures = await timeAssignment(index, textQueries, params, k, runs);
+      results.push({
+        clusters: size,
+        indexed: index.size(),
+        mode: size <= 1000 ? 'exact scan (≤ 1,000 clusters)' : 'HNSW + exact re-rank',
+        seed_seconds: seedSeconds,
+        refresh_seconds: refreshSeconds,
+        near,
+        texts: textFigures,
+      });
+      const r = results[results.length - 1];
+      out(
+        `  ${fmt(size)} clusters (${r.mode}): index load (refresh) ${fmt(refreshSeconds, 2)} s; ` +
+          `near-cluster queries ${fmt(near.per_item_us, 1)} µs/item ` +
+          `(candidates ${fmt(near.candidates_us, 1)} + assign ${fmt(near.assign_us, 1)}; ` +
+          `${fmt(100 * (near.found_own_cluster_share ?? NaN), 1)}% found their cluster); ` +
+          `banking77 queries ${fmt(textFigures.per_item_us, 1)} µs/item ` +
+          `(${fmt(100 * textFigures.joined_share, 1)}% joined)`,
+      );
+    }
+  } finally {
+    await close();
+    await db.release();
+  }
+  return results;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = new Command()
+    .description('Speed instrument of the stream pipeline on the embedded defaults')
+    .option('--items <n>', 'items per throughput run', '20000')
+    .option('--runs <n>', 'runs per phase (medians reported)', '3')
+    .option('--rate <n>', 'arrival rate of the latency phase, items/s', '200')
+    .option('--seconds <n>', 'length of each latency run', '20')
+    .option('--memory-items <n>', 'items of the peak-memory run', '100000')
+    .option('--skip-memory', 'skip the peak-memory run')
+    .option('--json <file>', 'also write the figures as JSON')
+    .option(
+      '--dataset <file>',
+      'CSV with a "text" column (short feedback-like texts)',
+      '/work/shared/data/banking77/train.csv',
+    )
+    .option(
+      '--service <mode>',
+      'build: compile src into .bench/dist; dist: run dist/main.js as it is; ts-node',
+      'build',
+    )
+    .option('--phases <list>', 'phases to run', 'throughput,latency,scale,memory')
+    .option('--queries <n>', 'query vectors of the scale phase', '2000')
+    .option(
+      '--scale-sizes <list>',
+      'cluster counts of the scale phase (first = baseline)',
+      '500,50000',
+    )
+    .option('--cpu-prof <dir>', 'write a V8 CPU profile of the service during each throughput run')
+    .option('--seed <n>', 'seed of texts, suffixes and vectors', '42')
+    .option('--timeout <seconds>', 'give up waiting for a run after this long', '900')
+    .parse()
+    .opts<BenchOptions>();
+  cleanup.installSignalHandlers();
+
+  const runs = Math.max(1, Number(options.runs));
+  const seed = Number(options.seed);
+  const phases = new Set(options.phases.split(',').map((p) => p.trim()));
+  if (options.skipMemory) phases.delete('memory');
+  const texts = loadTexts(options.dataset);
+
+  out('clustering-service bench (embedded defaults: local embedder, embedded HNSW index)');
+  out(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${fmt(totalmem() / 2 ** 30, 1)} GiB; ` +
+      `node ${process.version}`,
+  );
+  out(
+    `workload: rows of ${options.dataset} (${fmt(texts.length)} texts), shuffled and cycled, ` +
+      'each with a random 6-letter suffix word so that they are not exact duplicates; source "manual"',
+  );
+  out(
+    `redis: ${isOnPath('redis-server') ? 'a throwaway redis-server per run (fresh)' : `database ${FALLBACK_DB} of REDIS_URL, flushed per run`}`,
+  );
+
+  const harness: Harness = { options };
+  const needsService = ['throughput', 'latency', 'memory'].some((p) => phases.has(p));
+  if (needsService && options.service === 'build') {
+    const started = Date.now();
+    const built = buildServiceInto(join(REPO_ROOT, '.bench', 'dist'));
+    harness.mainPath = built.mainPath;
+    out(
+      `service: compiled src into .bench/dist in ${fmt((Date.now() - started) / 1000, 1)} s; node .bench/dist/main.js`,
+    );
+    if (built.warnings)
+      out(`  (tsc reported errors, JavaScript emitted anyway:\n${built.warnings.trim()})`);
+  } else if (needsService && options.service === 'dist') {
+    harness.mainPath = join(REPO_ROOT, 'dist', 'main.js');
+    out('service: node dist/main.js (as built; run `npm run build` first for current sources)');
+  } else if (needsService) out('service: ts-node src/main.ts');
+  out(`sources: ${sourceState()}`);
+  out(`at start: ${loadNote()}`);
+  out(
+    `service env: ${Object.entries(SERVICE_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}, the rest defaults`,
+  );
+  out();
+
+  const figures: Record<string, unknown> = {
+    machine: { cores: cpus().length, node: process.version, load_average_at_start: loadavg()[0] },
+    sources: sourceState(),
+    options,
+  };
+  const summary: Array<[string, string, string, string]> = [];
+
+  if (phases.has('throughput')) {
+    out(
+      `throughput: ${fmt(Number(options.items))} items written as fast as possible, ${runs} runs`,
+    );
+    const results: ThroughputRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      const nodeArgs = options.cpuProf
+        ? [
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            resolve(options.cpuProf),
+            '--cpu-prof-name',
+            `throughput-${run + 1}.cpuprofile`,
+          ]
+        : [];
+      if (options.cpuProf) mkdirSync(resolve(options.cpuProf), { recursive: true });
+      results.push(
+        await throughputRun(harness, texts, Number(options.items), seed + run, nodeArgs),
+      );
+      out(describeThroughputRun(`run ${run + 1}`, results[run]));
+    }
+    const itemsPerSecond = median(results.map((r) => r.items_per_second));
+    out(`  median: ${fmt(itemsPerSecond)} items/s; ${loadNote()}`);
+    figures.throughput = { runs: results, median_items_per_second: itemsPerSecond };
+    summary.push([
+      'throughput (end to end)',
+      `${fmt(itemsPerSecond)} items/s`,
+      `≥ ${fmt(BARS.throughputItemsPerSecond)} items/s`,
+      verdict(itemsPerSecond >= BARS.throughputItemsPerSecond),
+    ]);
+    out();
+  }
+
+  if (phases.has('latency')) {
+    out(`latency: ${options.rate} items/s for ${options.seconds} s in 50 ms batches, ${runs} runs`);
+    const results: LatencyRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      const r = await latencyRun(
+        harness,
+        texts,
+        Number(options.rate),
+        Number(options.seconds),
+        seed + 100 + run,
+      );
+      results.push(r);
+      out(
+        `  run ${run + 1}: ${fmt(r.measured)} items at ${fmt(r.arrival_rate, 1)} items/s: ` +
+          `p50 ${fmt(r.p50_ms)} ms, p95 ${fmt(r.p95_ms)} ms, p99 ${fmt(r.p99_ms)} ms, max ${fmt(r.max_ms)} ms ` +
+          `(${fmt(r.clusters)} clusters)`,
+      );
+    }
+    const m = (key: 'p50_ms' | 'p95_ms' | 'p99_ms' | 'max_ms') =>
+      median(results.map((r) => r[key]));
+    out(
+      `  median: p50 ${fmt(m('p50_ms'))} ms, p95 ${fmt(m('p95_ms'))} ms, p99 ${fmt(m('p99_ms'))} ms, max ${fmt(m('max_ms'))} ms; ${loadNote()}`,
+    );
+    figures.latency = {
+      runs: results,
+      median_p50_ms: m('p50_ms'),
+      median_p95_ms: m('p95_ms'),
+      median_p99_ms: m('p99_ms'),
+      median_max_ms: m('max_ms'),
+    };
+    summary.push([
+      `latency p99 at ${options.rate}/s`,
+      `${fmt(m('p99_ms'))} ms`,
+      `≤ ${fmt(BARS.latencyP99Ms)} ms`,
+      verdict(m('p99_ms') <= BARS.latencyP99Ms),
+    ]);
+    out();
+  }
+
+  if (phases.has('scale')) {
+    const sizes = options.scaleSizes.split(',').map(Number);
+    out(
+      `scale (in process): candidates() + assignBatch() for ${options.queries} query vectors in ` +
+        `batches of 256, median of ${runs} timed passes after one warm-up`,
+    );
+    out(
+      '  clusters: random unit anchors, centroid = anchor blended with noise (cos ≈ 0.95), written as persist-batch.lua does',
+    );
+    const results = await scalePhase(texts, sizes, Number(options.queries), runs, seed);
+    const base = results[0];
+    const top = results[results.length - 1];
+    const ratio = top.near.per_item_us / base.near.per_item_us;
+    const textRatio = top.texts.per_item_us / base.texts.per_item_us;
+    out(
+      `  ratio ${fmt(top.clusters)}/${fmt(base.clusters)}: near-cluster queries ${fmt(ratio, 2)}×, ` +
+        `banking77 queries ${fmt(textRatio, 2)}×`,
+    );
+    out(`  ${loadNote()}`);
+    figures.scale = { sizes: results, ratio_near: ratio, ratio_texts: textRatio };
+    summary.push([
+      `assign cost ${fmt(top.clusters)} vs ${fmt(base.clusters)}`,
+      `${fmt(ratio, 2)}× (${fmt(textRatio, 2)}× texts)`,
+      `≤ ${BARS.scaleRatio}×`,
+      verdict(Math.max(ratio, textRatio) <= BARS.scaleRatio),
+    ]);
+    out();
+  }
+
+  if (phases.has('memory')) {
+    const count = Number(options.memoryItems);
+    out(`memory: the throughput flow once with ${fmt(count)} items`);
+    const r = await throughputRun(harness, texts, count, seed + 1000);
+    out(describeThroughputRun('run', r));
+    out(
+      `  service peak RSS (VmHWM) ${mib(r.service_peak_rss_bytes)}, sampled max RSS ` +
+        `${mib(r.service_sampled_max_rss_bytes)}; redis used_memory ${r.redis_used_memory_human}`,
+    );
+    out(`  ${loadNote()}`);
+    figures.memory = r;
+    const peak = r.service_peak_rss_bytes ?? r.service_sampled_max_rss_bytes;
+    summary.push([
+      `peak RSS, ${fmt(count)} items`,
+      `${mib(peak)} (${fmt(r.clusters)} clusters; redis ${r.redis_used_memory_human})`,
+      '< 1 GB (10^9 B)',
+      verdict(peak < BARS.peakRssBytes),
+    ]);
+    out();
+  }
+
+  out('summary (medians)');
+  const widths = [0, 1, 2, 3].map((c) =>
+    Math.max(...[['bar', 'measured', 'target', ''], ...summary].map((row) => row[c].length)),
+  );
+  for (const row of [['bar', 'measured', 'target', 'result'] as const, ...summary]) {
+    out(`  ${row.map((cell, c) => cell.padEnd(widths[c])).join('  ')}`);
+  }
+  figures.summary = summary.map(([bar, measured, target, result]) => ({
+    bar,
+    measured,
+    target,
+    result,
+  }));
+  if (options.json) writeFileSync(options.json, JSON.stringify(figures, null, 2));
+}
+
+main()
+  .catch((error: unknown) => {
+    if (cleanup.interrupted) return; // the signal handler reports and exits
+    process.stderr.write(
+      `bench failed: ${error instanceof Error ? error.message : String(error)}\n` +
+        (error instanceof ServiceStartError ? `${error.output}\n` : ''),
+    );
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup.runAll());

@@ -1,0 +1,163 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { findFreePort } from './free-port';
+import { stopChild } from './redis-server';
+import {
+  ServiceProcess,
+  ServiceStartError,
+  startService,
+  StartServiceOptions,
+  waitForHttpOk,
+} from './service-process';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+const OUTPUT_LIMIT = 64_000;
+
+/** How to run the service: compiled into a private folder, the shared `dist/`, or ts-node. */
+export type ServiceMode = 'build' | 'dist' | 'ts-node';
+
+/**
+ * Compiles `src/` (tsconfig.build.json) into `outDir` with the Lua scripts beside their
+ * modules, without touching the shared `dist/` (whose `nest build` empties it first, under
+ * anyone else running from it). `outDir` must be inside the repository so that
+ * `node_modules` resolves. Returns the path of `main.js`; type errors are reported in
+ * `warnings` (JavaScript is emitted anyway).
+ */
+export function buildServiceInto(outDir: string): { mainPath: string; warnings: string } {
+  rmSync(outDir, { recursive: true, force: true });
+  const tsc = require.resolve('typescript/bin/tsc', { paths: [REPO_ROOT] });
+  const result = spawnSync(
+    process.execPath,
+    [tsc, '-p', 'tsconfig.build.json', '--outDir', outDir, '--sourceMap', 'true'],
+    { cwd: REPO_ROOT, encoding: 'utf8' },
+  );
+  const mainPath = join(outDir, 'main.js');
+  if (!existsSync(mainPath)) {
+    throw new Error(`could not compile the service:\n${result.stdout}${result.stderr}`);
+  }
+  copyLuaScripts(join(REPO_ROOT, 'src'), outDir);
+  return { mainPath, warnings: result.status === 0 ? '' : `${result.stdout}${result.stderr}` };
+}
+
+function copyLuaScripts(from: string, to: string): void {
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    if (entry.isDirectory()) copyLuaScripts(source, join(to, entry.name));
+    else if (entry.name.endsWith('.lua')) {
+      mkdirSync(to, { recursive: true });
+      copyFileSync(source, join(to, entry.name));
+    }
+  }
+}
+
+export interface StartNodeServiceOptions extends StartServiceOptions {
+  /** Compiled entry point (e.g. `dist/main.js`); ts-node on `src/main.ts` when absent. */
+  mainPath?: string;
+  /** Flags for node itself, e.g. `--cpu-prof`. */
+  nodeArgs?: string[];
+}
+
+/**
+ * Starts the service as a direct `node` child (so its pid is the service's own, for
+ * /proc readings) and resolves once `GET /health/ready` answers 200.
+ */
+export async function startNodeService(options: StartNodeServiceOptions): Promise<ServiceProcess> {
+  if (!options.mainPath && !options.nodeArgs?.length) return startService(options);
+  const port = options.port ?? (await findFreePort());
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const entry = options.mainPath
+    ? [options.mainPath]
+    : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      REDIS_URL: options.redisUrl,
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_LIMIT));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+  const service: ServiceProcess = {
+    baseUrl,
+    port,
+    child,
+    output: () => output,
+    stop: async (graceMs = 10_000) => {
+      process.off('exit', killOnExit);
+      return stopChild(child, graceMs);
+    },
+  };
+  try {
+    await waitForHttpOk(`${baseUrl}/health/ready`, {
+      timeoutMs: options.readyTimeoutMs ?? 60_000,
+      gaveUp: () =>
+        child.exitCode !== null || child.signalCode !== null
+          ? `the service exited (${child.exitCode ?? child.signalCode}) before it was ready`
+          : undefined,
+    });
+  } catch (error) {
+    await service.stop(2000);
+    throw new ServiceStartError((error as Error).message, output);
+  }
+  return service;
+}
+
+/** Memory of a running process from /proc (Linux), in bytes; undefined where unreadable. */
+export interface ProcessMemory {
+  rss?: number;
+  /** Peak resident set size (VmHWM). */
+  peakRss?: number;
+}
+
+export function readProcessMemory(pid: number | undefined): ProcessMemory {
+  if (pid === undefined) return {};
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): number | undefined => {
+      const match = new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status);
+      return match ? Number(match[1]) * 1024 : undefined;
+    };
+    return { rss: field('VmRSS'), peakRss: field('VmHWM') };
+  } catch {
+    return {};
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/{pid}/stat. */
+export function readProcessCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start at ")".
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticksPerSecond = 100; // USER_HZ on Linux
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process's resident set size every `intervalMs`; `stop()` returns the largest seen. */
+export function sampleRss(pid: number | undefined, intervalMs = 200): { stop(): number } {
+  let max = 0;
+  const take = () => (max = Math.max(max, readProcessMemory(pid).rss ?? 0));
+  take();
+  const timer = setInterval(take, intervalMs);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      take();
+      return max;
+    },
+  };
+}

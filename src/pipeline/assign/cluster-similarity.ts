@@ -1,0 +1,31 @@
+import { cosine, dot, norm } from './vector-math';
+
+/**
+ * How an item's (or a cluster's) likeness to a cluster is measured; every decision that
+ * compares with JOIN_THRESHOLD or MERGE_THRESHOLD (join, move, merge) uses the same rule.
+ * - `members`: the mean cosine similarity to the cluster's members, which for unit-length
+ *   items is the dot product with the centroid. A loose cluster scores low, so it stops
+ *   absorbing borderline items instead of growing into a catch-all.
+ * - `centroid`: cosine similarity to the centroid, whatever the cluster's spread.
+ */
+export type JoinRule = 'members' | 'centroid';
+
+/** Likeness of a unit-length vector to a cluster with this centroid. */
+export function similarityToCluster(
+  vector: Float32Array,
+  centroid: Float32Array,
+  rule: JoinRule,
+  centroidNorm = norm(centroid),
+): number {
+  if (rule === 'members') return dot(vector, centroid);
+  return centroidNorm === 0 ? 0 : dot(vector, centroid) / centroidNorm;
+}
+
+/** Likeness of two clusters: mean similarity across their members, or cosine of centroids. */
+export function similarityBetweenClusters(
+  a: Float32Array,
+  b: Float32Array,
+  rule: JoinRule,
+): number {
+  return rule === 'members' ? dot(a, b) : cosine(a, b);
+}
