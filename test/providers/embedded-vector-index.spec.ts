@@ -8,12 +8,14 @@ import { ServiceKeys } from '../../src/redis/keys';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
 
 const DIMS = 8;
+/** As wide as the local embedder's vectors, so the graph works on sketches. */
+const WIDE = 1324;
 const MODEL = 'test-model';
 
-function randomUnit(seed: number): Float32Array {
+function randomUnit(seed: number, dims = DIMS): Float32Array {
   let x = seed;
-  const v = new Float32Array(DIMS);
-  for (let i = 0; i < DIMS; i++) {
+  const v = new Float32Array(dims);
+  for (let i = 0; i < dims; i++) {
     x = (x * 1103515245 + 12345) % 2147483648;
     v[i] = x / 2147483648 - 0.5;
   }
@@ -75,6 +77,25 @@ describe('EmbeddedVectorIndex', () => {
     const [candidates] = await index.candidates([vectors[1234]], 5);
     expect(candidates.length).toBeLessThan(100);
     expect(candidates.map((c) => c.id)).toContain('c-x1234');
+  });
+
+  it('finds the cluster a wide vector belongs to, searching sketches and re-ranking exactly', async () => {
+    const centroids = Array.from({ length: 1500 }, (_, i) => randomUnit(i + 1, WIDE));
+    await createClusters(redis, centroids, 'w');
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, WIDE);
+    await index.refresh();
+
+    let found = 0;
+    const queries = 200;
+    for (let q = 0; q < queries; q++) {
+      const target = (q * 7) % centroids.length;
+      const noise = randomUnit(90_000 + q, WIDE);
+      // An item about as close to its cluster as paraphrases are (cosine ≈ 0.7).
+      const item = normalize(centroids[target].map((x, i) => x + noise[i]));
+      const [candidates] = await index.candidates([item], 10);
+      if (candidates.some((c) => c.id === `c-w${target}`)) found++;
+    }
+    expect(found / queries).toBeGreaterThanOrEqual(0.97);
   });
 
   it('takes its own writes without reading them back, and only when nothing came between', async () => {
