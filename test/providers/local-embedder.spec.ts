@@ -1,4 +1,5 @@
 import { EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { tokenize } from '../../src/providers/local/embedding/tokenize';
 import { LocalEmbedder } from '../../src/providers/local/local-embedder';
 
 const vectorOf = (outcome: EmbedOutcome): Float32Array => {
@@ -53,6 +54,16 @@ describe('LocalEmbedder', () => {
   it('embeds words it has no vector for by their stems', async () => {
     const vector = await embedOne('zorblax qwertyuiop');
     expect(Math.sqrt(dot(vector, vector))).toBeCloseTo(1, 5);
+  });
+
+  it('reads every script: accented words whole, unspaced scripts as character pairs', async () => {
+    const crash = await embedOne('アプリがログイン後にクラッシュします');
+    const crashReworded = await embedOne('ログイン後にアプリがクラッシュする');
+    const invoice = await embedOne('請求書の金額が間違っています');
+    expect(dot(crash, crashReworded)).toBeGreaterThan(dot(crash, invoice) + 0.3);
+
+    // Accented and non-Latin words stay whole (they used to fall apart at the first accent).
+    expect(tokenize('Búsqueda Ärger Привет')).toEqual(['búsqueda', 'ärger', 'привет']);
   });
 
   it('refuses, permanently and without throwing, a text without words', async () => {

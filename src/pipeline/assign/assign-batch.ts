@@ -1,6 +1,6 @@
 import { ClusterState } from '../../clusters/cluster-state';
 import { JoinRule, similarityToCluster } from './cluster-similarity';
-import { cosine, meanWith, norm } from './vector-math';
+import { dot, meanWith, norm } from './vector-math';
 
 export interface AssignParams {
   /** Minimum cosine similarity between an item and a cluster's centroid to join it. */
@@ -36,7 +36,8 @@ export interface AssignmentPlan {
 
 interface WorkingCluster {
   state: ClusterState;
-  centroidNorm: number;
+  /** Length of the centroid, for the centroid rule; undefined until needed or after a change. */
+  centroidNorm?: number;
   created: boolean;
   addedItemIds: string[];
 }
@@ -61,7 +62,7 @@ export function assignBatch(
   const workingFor = (state: ClusterState): WorkingCluster => {
     let w = working.get(state.id);
     if (!w) {
-      w = { state, centroidNorm: norm(state.centroid), created: false, addedItemIds: [] };
+      w = { state, created: false, addedItemIds: [] };
       working.set(state.id, w);
     }
     return w;
@@ -75,10 +76,12 @@ export function assignBatch(
     let best: WorkingCluster | undefined;
     let bestSimilarity = -Infinity;
     for (const w of pool.values()) {
-      if (w.centroidNorm === 0) continue;
+      // The centroid's length matters only to the centroid rule: computed once, when needed.
+      if (rule === 'centroid') w.centroidNorm ??= norm(w.state.centroid);
       const similarity = similarityToCluster(item.vector, w.state.centroid, rule, w.centroidNorm);
       if (similarity < params.joinThreshold || similarity <= bestSimilarity) continue;
-      if (cosine(item.vector, w.state.anchor) < params.anchorThreshold) continue;
+      // Item and anchor are both unit length, so their dot product is their cosine.
+      if (dot(item.vector, w.state.anchor) < params.anchorThreshold) continue;
       best = w;
       bestSimilarity = similarity;
     }
@@ -90,7 +93,7 @@ export function assignBatch(
         centroid: meanWith(state.centroid, state.size, item.vector),
         size: state.size + 1,
       };
-      best.centroidNorm = norm(best.state.centroid);
+      best.centroidNorm = undefined;
       best.addedItemIds.push(item.id);
       assignments.push({ itemId: item.id, clusterId: state.id, similarity: bestSimilarity });
       return;
@@ -98,7 +101,6 @@ export function assignBatch(
 
     const founded: WorkingCluster = {
       state: { id: newClusterId(), centroid: item.vector, anchor: item.vector, size: 1 },
-      centroidNorm: norm(item.vector),
       created: true,
       addedItemIds: [item.id],
     };

@@ -15,7 +15,7 @@ export const DEFAULT_RECIPE: SentenceRecipe = {
 };
 
 /** Bump when the recipe or its defaults change: vectors of different versions don't mix. */
-const RECIPE_VERSION = 'local-v2';
+const RECIPE_VERSION = 'local-v3';
 
 export interface LocalEmbedderOptions {
   recipe?: SentenceRecipe;

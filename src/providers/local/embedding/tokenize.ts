@@ -36,12 +36,32 @@ const SUFFIXES: ReadonlyArray<[string, string]> = [
   ["'s", ''],
 ];
 
-const WORD = /[a-z0-9]+(?:'[a-z]+)?/g;
+/** Letters of any script, digits, and an apostrophe clitic. */
+const WORD = /[\p{L}\p{M}\p{N}]+(?:'[\p{L}]+)?/gu;
+/** Scripts written without spaces between words: their runs are split into character pairs. */
+const UNSPACED =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]+/gu;
+
+/** Overlapping character pairs of a run of unspaced script (a run of one stays whole). */
+function characterPairs(run: string): string[] {
+  const chars = [...run];
+  if (chars.length < 2) return chars;
+  return chars.slice(1).map((c, i) => chars[i] + c);
+}
 
 export function tokenize(text: string): string[] {
-  const normalised = text.toLowerCase().replace(/[\u2018\u2019`]/g, "'");
+  const normalised = text
+    .toLowerCase()
+    .replace(/[\u2018\u2019`]/g, "'")
+    // Pad unspaced runs so they become words of their own, then split them below.
+    .replace(UNSPACED, (run) => ` ${run} `);
   const tokens: string[] = [];
   for (const [raw] of normalised.matchAll(WORD)) {
+    if (UNSPACED.test(raw)) {
+      UNSPACED.lastIndex = 0;
+      tokens.push(...characterPairs(raw));
+      continue;
+    }
     const expanded = CONTRACTIONS.get(raw);
     if (expanded) {
       tokens.push(...expanded);
