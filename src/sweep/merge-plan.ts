@@ -1,6 +1,6 @@
 import { ClusterState } from '../clusters/cluster-state';
 import { JoinRule, similarityBetweenClusters } from '../pipeline/assign/cluster-similarity';
-import { cosine } from '../pipeline/assign/vector-math';
+import { cosine, dot } from '../pipeline/assign/vector-math';
 
 export interface MergeParams {
   /** Minimum likeness of two clusters (see `JoinRule`) for them to merge. */
@@ -42,6 +42,8 @@ export function planMerges(
         params.rule,
       );
       if (similarity < params.threshold) continue;
+      if (params.rule === 'members' && !nearDuplicates(clusters[a], clusters[b], similarity))
+        continue;
       if (cosine(clusters[a].anchor, clusters[b].anchor) < params.anchorThreshold) continue;
       candidates.push({ a, b, similarity });
     }
@@ -64,4 +66,30 @@ export function planMerges(
 export function survivorFirst(a: ClusterState, b: ClusterState): [ClusterState, ClusterState] {
   if (a.size !== b.size) return a.size > b.size ? [a, b] : [b, a];
   return a.id < b.id ? [a, b] : [b, a];
+}
+
+/**
+ * Mean similarity between distinct members of a cluster (its cohesion), from its centroid:
+ * the squared length of a mean of unit vectors is the mean over all ordered pairs, self-pairs
+ * included. Undefined for a single item.
+ */
+export function cohesion(centroid: Float32Array, size: number): number | undefined {
+  if (size < 2) return undefined;
+  return (size * dot(centroid, centroid) - 1) / (size - 1);
+}
+
+/** How much less alike across two clusters than within each still makes them duplicates. */
+const NEAR_DUPLICATE_SLACK = 0.05;
+
+/**
+ * Near-duplicates: the members of each cluster are about as alike to the other cluster's
+ * members as to their own (within `NEAR_DUPLICATE_SLACK`). Two neighbouring topics (two
+ * intents about one product) are alike across, but less than within, and stay apart:
+ * merging them would grow a catch-all one merge at a time.
+ */
+function nearDuplicates(a: ClusterState, b: ClusterState, across: number): boolean {
+  const within = [cohesion(a.centroid, a.size), cohesion(b.centroid, b.size)].filter(
+    (c): c is number => c !== undefined,
+  );
+  return within.every((c) => across >= c - NEAR_DUPLICATE_SLACK);
 }

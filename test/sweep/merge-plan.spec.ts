@@ -1,5 +1,5 @@
 import { ClusterState } from '../../src/clusters/cluster-state';
-import { planMerges } from '../../src/sweep/merge-plan';
+import { cohesion, planMerges } from '../../src/sweep/merge-plan';
 
 function cluster(id: string, direction: number[], size: number): ClusterState {
   const v = Float32Array.from(direction);
@@ -73,5 +73,37 @@ describe('planMerges under the members rule', () => {
     const base = { threshold: 0.5, anchorThreshold: 0 };
     expect(planMerges(clusters, { ...base, rule: 'centroid' })).toHaveLength(1);
     expect(planMerges(clusters, { ...base, rule: 'members' })).toEqual([]);
+  });
+});
+
+describe('planMerges: only near-duplicates merge under the members rule', () => {
+  // Clusters of 10 unit vectors around a direction: the centroid is the direction scaled by
+  // the mean similarity to it, and the cohesion follows from the centroid's length.
+  const cluster = (id: string, direction: number[], spread: number) => ({
+    id,
+    centroid: Float32Array.from(direction.map((x) => x * spread)),
+    anchor: Float32Array.from(direction),
+    size: 10,
+  });
+
+  it('merges two fragments of one topic', () => {
+    const a = cluster('a', [1, 0, 0], 0.8);
+    const b = cluster('b', [0.99, 0.141, 0], 0.8);
+    const pairs = planMerges([a, b], { threshold: 0.5, anchorThreshold: 0, rule: 'members' });
+    expect(pairs).toHaveLength(1);
+    expect(cohesion(a.centroid, a.size)).toBeCloseTo((10 * 0.64 - 1) / 9, 5);
+  });
+
+  it('keeps apart two tight clusters of neighbouring topics that are alike, but less than within', () => {
+    // Within each: about 0.9; across: 0.9 * 0.9 * cos(45°) ≈ 0.57, above the threshold.
+    const a = cluster('a', [1, 0, 0], 0.9);
+    const b = cluster('b', [0.7071, 0.7071, 0], 0.9);
+    const across = 0.81 * 0.7071;
+    expect(across).toBeGreaterThan(0.5);
+    expect(planMerges([a, b], { threshold: 0.5, anchorThreshold: 0, rule: 'members' })).toEqual([]);
+    // Under the centroid rule only the threshold counts: cosine 0.71 clears 0.7, so they merge.
+    expect(
+      planMerges([a, b], { threshold: 0.7, anchorThreshold: 0, rule: 'centroid' }),
+    ).toHaveLength(1);
   });
 });
