@@ -31,6 +31,7 @@ const program = new Command()
   .option('--join <list>', 'joinThreshold values', '0.475')
   .option('--anchor <list>', 'anchorThreshold values', '0.3')
   .option('--join-on <rule>', 'what joinThreshold is compared with: centroid | members', 'members')
+  .option('--growth-penalty <n>', 'how much the bar to join rises with cluster size', '0.01')
   .option('--recipe <json>', 'overrides of the embedding recipe, as JSON', '{}')
   .option('--max-clusters <n>', 'abandon a run once it has this many clusters', '3000')
   .option(
@@ -47,6 +48,7 @@ const options = program.opts<{
   join: string;
   anchor: string;
   joinOn: AssignParams['joinOn'];
+  growthPenalty: string;
   recipe: string;
   maxClusters: string;
   neighbours: string;
@@ -170,7 +172,12 @@ async function main(): Promise<void> {
     for (const anchorThreshold of numbers(options.anchor)) {
       const result = replay(
         vectors,
-        { joinThreshold, anchorThreshold, joinOn: options.joinOn },
+        {
+          joinThreshold,
+          anchorThreshold,
+          joinOn: options.joinOn,
+          growthPenalty: Number(options.growthPenalty),
+        },
         Number(options.batch),
         Number(options.candidates),
         Number(options.maxClusters),

@@ -138,6 +138,13 @@ export class Environment {
   @IsIn(['members', 'centroid'])
   JOIN_RULE: 'members' | 'centroid' = 'members';
 
+  /** How much the bar to join rises with a cluster's size (see assign-batch.ts); 0 turns it off. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  JOIN_GROWTH_PENALTY = 0.01;
+
   @Transform(toInt)
   @IsInt()
   @Min(1)

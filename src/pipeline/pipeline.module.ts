@@ -70,6 +70,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
             joinThreshold: env.JOIN_THRESHOLD,
             anchorThreshold: env.ANCHOR_THRESHOLD,
             joinOn: env.JOIN_RULE,
+            growthPenalty: env.JOIN_GROWTH_PENALTY,
             candidatesK: env.CANDIDATES_K,
             lockWaitMs: ASSIGN_LOCK_TTL_MS,
           },

@@ -11,6 +11,12 @@ export interface AssignParams {
    * catch-all; the anchor bounds how far from its origin a cluster can reach.
    */
   anchorThreshold: number;
+  /**
+   * How much the bar to join rises as a cluster grows: `joinThreshold + growthPenalty *
+   * ln(1 + size / 20)`. A large cluster then takes only items that clearly belong, instead of
+   * every borderline one (0 when absent).
+   */
+  growthPenalty?: number;
   /** What `joinThreshold` is compared with (see `JoinRule`); `centroid` when absent. */
   joinOn?: JoinRule;
 }
@@ -33,6 +39,9 @@ export interface AssignmentPlan {
   /** Every cluster the batch created or grew, with its new state. */
   changes: ClusterChange[];
 }
+
+/** The size at which the growth penalty reaches `ln 2` times its weight. */
+const GROWTH_PENALTY_SCALE = 20;
 
 interface WorkingCluster {
   state: ClusterState;
@@ -58,6 +67,9 @@ export function assignBatch(
   const createdInBatch: WorkingCluster[] = [];
   const assignments: AssignmentPlan['assignments'] = [];
   const rule = params.joinOn ?? 'centroid';
+  const penalty = params.growthPenalty ?? 0;
+  const joinBar = (size: number) =>
+    params.joinThreshold + penalty * Math.log(1 + size / GROWTH_PENALTY_SCALE);
 
   const workingFor = (state: ClusterState): WorkingCluster => {
     let w = working.get(state.id);
@@ -79,7 +91,7 @@ export function assignBatch(
       // The centroid's length matters only to the centroid rule: computed once, when needed.
       if (rule === 'centroid') w.centroidNorm ??= norm(w.state.centroid);
       const similarity = similarityToCluster(item.vector, w.state.centroid, rule, w.centroidNorm);
-      if (similarity < params.joinThreshold || similarity <= bestSimilarity) continue;
+      if (similarity < joinBar(w.state.size) || similarity <= bestSimilarity) continue;
       // Item and anchor are both unit length, so their dot product is their cosine.
       if (dot(item.vector, w.state.anchor) < params.anchorThreshold) continue;
       best = w;

@@ -152,3 +152,25 @@ describe('assignBatch', () => {
     expect(run()).toEqual(run());
   });
 });
+
+describe('assignBatch growth penalty', () => {
+  it('asks more of an item joining a large cluster than a small one', () => {
+    const direction = Float32Array.from([1, 0]);
+    const big = { id: 'big', centroid: Float32Array.from([0.6, 0]), anchor: direction, size: 400 };
+    const small = {
+      id: 'small',
+      centroid: Float32Array.from([0.6, 0]),
+      anchor: direction,
+      size: 2,
+    };
+    const item = { id: 'i', vector: Float32Array.from([1, 0]) };
+    const params = { joinThreshold: 0.55, anchorThreshold: 0, joinOn: 'members' as const };
+    const newId = () => 'new';
+    // Similarity 0.6 to either: enough for both without the penalty...
+    expect(assignBatch([item], [[big]], params, newId).assignments[0].clusterId).toBe('big');
+    // ...with it, the bar for 400 members is 0.55 + 0.02 * ln(21) ≈ 0.61, for 2 about 0.552.
+    const penalised = { ...params, growthPenalty: 0.02 };
+    expect(assignBatch([item], [[big]], penalised, newId).assignments[0].clusterId).toBe('new');
+    expect(assignBatch([item], [[small]], penalised, newId).assignments[0].clusterId).toBe('small');
+  });
+});
