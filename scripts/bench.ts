@@ -24,7 +24,10 @@ import { Environment } from '../src/config/environment';
 import { FeedbackWriter, NewFeedback } from '../src/feedback/feedback-writer';
 import { assignBatch, AssignParams, ItemToAssign } from '../src/pipeline/assign/assign-batch';
 import { normalize } from '../src/pipeline/assign/vector-math';
-import { EmbeddedVectorIndex } from '../src/providers/embedded/embedded-vector-index';
+import {
+  EmbeddedVectorIndex,
+  EXACT_SCAN_LIMIT,
+} from '../src/providers/embedded/embedded-vector-index';
 import { LocalEmbedder } from '../src/providers/local/local-embedder';
 import { FeedbackKeys } from '../src/redis/keys';
 import {
@@ -524,6 +527,8 @@ async function scalePhase(
   const params: AssignParams = {
     joinThreshold: defaults.JOIN_THRESHOLD,
     anchorThreshold: defaults.ANCHOR_THRESHOLD,
+    joinOn: defaults.JOIN_RULE,
+    growthPenalty: defaults.JOIN_GROWTH_PENALTY,
   };
   const embedder = new LocalEmbedder();
   const random = seededRandom(seed);
@@ -571,7 +576,10 @@ async function scalePhase(
       results.push({
         clusters: size,
         indexed: index.size(),
-        mode: size <= 1000 ? 'exact scan (≤ 1,000 clusters)' : 'HNSW + exact re-rank',
+        mode:
+          size <= EXACT_SCAN_LIMIT
+            ? `exact scan (≤ ${EXACT_SCAN_LIMIT} clusters)`
+            : 'sketch graph + exact re-rank',
         seed_seconds: seedSeconds,
         refresh_seconds: refreshSeconds,
         near,

@@ -12,6 +12,7 @@ import {
   readClusters,
   waitForClustering,
 } from './lib/sample-run';
+import { runScript } from './lib/run-script';
 import { ServiceProcess, ServiceStartError, startService } from './lib/service-process';
 
 /** The demo's own database, so it never mixes with data in the default one. */
@@ -75,38 +76,16 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-let stopping: Promise<void> | undefined;
-
-/** Stops what the demo started; safe to call from both the normal end and Ctrl-C. */
-function shutdown(): Promise<void> {
-  stopping ??= (async () => {
-    if (service) {
-      await service.stop();
-      console.log('Service: stopped');
-    }
-    if (throwawayRedis) {
-      await throwawayRedis.stop();
-      console.log('Redis: throwaway server stopped');
-    }
-  })();
-  return stopping;
+/** Stops what the demo started (once, at the normal end or on Ctrl-C; see runScript). */
+async function shutdown(): Promise<void> {
+  if (service) {
+    await service.stop();
+    console.log('Service: stopped');
+  }
+  if (throwawayRedis) {
+    await throwawayRedis.stop();
+    console.log('Redis: throwaway server stopped');
+  }
 }
 
-process.once('SIGINT', () => {
-  console.log('\nInterrupted; stopping ...');
-  void shutdown().finally(() => process.exit(130));
-});
-
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    return 1;
-  })
-  .then(async (code) => {
-    await shutdown();
-    process.exitCode = code;
-  })
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
+runScript(main, shutdown);

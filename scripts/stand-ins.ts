@@ -19,6 +19,7 @@ import {
   RedisServer,
   waitForClustering,
 } from './lib/sample-run';
+import { runScript } from './lib/run-script';
 import { ServiceProcess, ServiceStartError, startService } from './lib/service-process';
 
 /** The demo's database (as `npm run demo`), emptied first. */
@@ -167,40 +168,18 @@ async function providersReadiness(baseUrl: string): Promise<string> {
   return [`  HTTP ${response.status}`, ...shown].join('\n');
 }
 
-let stopping: Promise<void> | undefined;
-
-/** Stops what the script started; safe to call from both the normal end and Ctrl-C. */
-function shutdown(): Promise<void> {
-  stopping ??= (async () => {
-    if (service) {
-      await service.stop();
-      console.log('Service: stopped');
-    }
-    await gemini?.stop();
-    await upstash?.stop();
-    if (redisServer?.throwaway) {
-      await redisServer.throwaway.stop();
-      console.log('Redis: throwaway server stopped');
-    }
-  })();
-  return stopping;
+/** Stops what the script started (once, at the normal end or on Ctrl-C; see runScript). */
+async function shutdown(): Promise<void> {
+  if (service) {
+    await service.stop();
+    console.log('Service: stopped');
+  }
+  await gemini?.stop();
+  await upstash?.stop();
+  if (redisServer?.throwaway) {
+    await redisServer.throwaway.stop();
+    console.log('Redis: throwaway server stopped');
+  }
 }
 
-process.once('SIGINT', () => {
-  console.log('\nInterrupted; stopping ...');
-  void shutdown().finally(() => process.exit(130));
-});
-
-main()
-  .catch((error: unknown) => {
-    console.error(error);
-    return 1;
-  })
-  .then(async (code) => {
-    await shutdown();
-    process.exitCode = code;
-  })
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exitCode = 1;
-  });
+runScript(main, shutdown);

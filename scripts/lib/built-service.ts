@@ -1,18 +1,15 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findFreePort } from './free-port';
-import { stopChild } from './redis-server';
 import {
   ServiceProcess,
-  ServiceStartError,
+  spawnService,
   startService,
   StartServiceOptions,
-  waitForHttpOk,
+  TS_NODE_ENTRY,
 } from './service-process';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
-const OUTPUT_LIMIT = 64_000;
 
 /** How to run the service: compiled into a private folder, the shared `dist/`, or ts-node. */
 export type ServiceMode = 'build' | 'dist' | 'ts-node';
@@ -64,51 +61,11 @@ export interface StartNodeServiceOptions extends StartServiceOptions {
  */
 export async function startNodeService(options: StartNodeServiceOptions): Promise<ServiceProcess> {
   if (!options.mainPath && !options.nodeArgs?.length) return startService(options);
-  const port = options.port ?? (await findFreePort());
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const entry = options.mainPath
-    ? [options.mainPath]
-    : ['-r', 'ts-node/register/transpile-only', 'src/main.ts'];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...entry], {
-    cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      REDIS_URL: options.redisUrl,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      ...options.env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const entry = options.mainPath ? [options.mainPath] : TS_NODE_ENTRY;
+  return spawnService([...(options.nodeArgs ?? []), ...entry], {
+    ...options,
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
   });
-  let output = '';
-  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_LIMIT));
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  const service: ServiceProcess = {
-    baseUrl,
-    port,
-    child,
-    output: () => output,
-    stop: async (graceMs = 10_000) => {
-      process.off('exit', killOnExit);
-      return stopChild(child, graceMs);
-    },
-  };
-  try {
-    await waitForHttpOk(`${baseUrl}/health/ready`, {
-      timeoutMs: options.readyTimeoutMs ?? 60_000,
-      gaveUp: () =>
-        child.exitCode !== null || child.signalCode !== null
-          ? `the service exited (${child.exitCode ?? child.signalCode}) before it was ready`
-          : undefined,
-    });
-  } catch (error) {
-    await service.stop(2000);
-    throw new ServiceStartError((error as Error).message, output);
-  }
-  return service;
 }
 
 /** Memory of a running process from /proc (Linux), in bytes; undefined where unreadable. */

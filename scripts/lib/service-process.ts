@@ -37,14 +37,32 @@ export class ServiceStartError extends Error {
   }
 }
 
+/** Node arguments that run `src/main.ts` through ts-node (no build step needed). */
+export const TS_NODE_ENTRY: readonly string[] = [
+  '-r',
+  'ts-node/register/transpile-only',
+  'src/main.ts',
+];
+
 /**
  * Runs `src/main.ts` through ts-node (no build step needed) and resolves once
  * `GET /health/ready` answers 200.
  */
 export async function startService(options: StartServiceOptions): Promise<ServiceProcess> {
+  return spawnService(TS_NODE_ENTRY, options);
+}
+
+/**
+ * Starts the service as `node {nodeArgs}` in the repository root and resolves once
+ * `GET /health/ready` answers 200 (within `options.readyTimeoutMs`, 30 s by default).
+ */
+export async function spawnService(
+  nodeArgs: readonly string[],
+  options: StartServiceOptions,
+): Promise<ServiceProcess> {
   const port = options.port ?? (await findFreePort());
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -1,13 +1,11 @@
 import { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { JOB_CONSUMER_GROUP, JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { expectClustered } from '../support/invariants';
-import { eventually, startApp } from '../support/test-app';
-import { openTestRedis } from '../support/test-redis';
+import { useServiceFixture } from '../support/service-fixture';
+import { eventually } from '../support/test-app';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 4;
@@ -39,26 +37,8 @@ interface JobJson {
 }
 
 describe('clustering jobs', () => {
-  let redis: Redis;
-  let writer: FeedbackWriter;
-  const apps: INestApplication[] = [];
-
-  beforeEach(async () => {
-    redis = await openTestRedis(DB);
-    writer = new FeedbackWriter(redis);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await redis.flushdb();
-    await redis.quit();
-  });
-
-  async function replica(env: Record<string, string> = {}): Promise<INestApplication> {
-    const app = await startApp(DB, env);
-    apps.push(app);
-    return app;
-  }
+  const fixture = useServiceFixture(DB);
+  const replica = (env?: Record<string, string>) => fixture.start(env);
 
   async function finished(app: INestApplication, id: string): Promise<JobJson> {
     return eventually(async () => {
@@ -72,7 +52,7 @@ describe('clustering jobs', () => {
   async function writeSilently(
     items: Array<{ source: string; title: string; createdAt?: string }>,
   ): Promise<string[]> {
-    const outcomes = await writer.writeMany(items, { emitEvent: false });
+    const outcomes = await fixture.writer.writeMany(items, { emitEvent: false });
     return outcomes.map((o) => {
       if (!o.ok) throw o.error;
       return o.id;
@@ -97,7 +77,7 @@ describe('clustering jobs', () => {
       stats: expect.objectContaining({ clustered_count: 0 }),
     });
     expect(Date.parse(job.created_at)).not.toBeNaN();
-    const score = await redis.zscore(JobKeys.recent, job.id);
+    const score = await fixture.redis.zscore(JobKeys.recent, job.id);
     expect(Number(score)).toBe(Math.floor(Date.parse(job.created_at) / 1000));
 
     const done = await finished(app, job.id);
@@ -111,12 +91,12 @@ describe('clustering jobs', () => {
       Date.parse(done.started_at ?? ''),
     );
     expect(done.stats.duration_ms).toEqual(expect.any(Number));
-    const placed = await expectClustered(redis, ids);
+    const placed = await expectClustered(fixture.redis, ids);
     expect(placed.get(ids[0])).toBe(placed.get(ids[1]));
     expect(placed.get(ids[2])).not.toBe(placed.get(ids[0]));
 
     // Stored as the contract says: JSON strings in the hash.
-    const hash = await redis.hgetall(JobKeys.job(job.id));
+    const hash = await fixture.redis.hgetall(JobKeys.job(job.id));
     expect(JSON.parse(hash.stats)).toEqual(done.stats);
     expect(hash.filters).toBe('{}');
   });
@@ -138,15 +118,15 @@ describe('clustering jobs', () => {
     const done = await finished(app, (body as JobJson).id);
 
     expect(done).toMatchObject({ status: 'succeeded', filters, stats: { clustered_count: 2 } });
-    await expectClustered(redis, [newReddit, newSentry]);
-    expect(await redis.smembers(FeedbackKeys.unclustered)).toEqual(
+    await expectClustered(fixture.redis, [newReddit, newSentry]);
+    expect(await fixture.redis.smembers(FeedbackKeys.unclustered)).toEqual(
       expect.arrayContaining([oldReddit, newManual]),
     );
   });
 
   it('succeeds at once with zero counts when nothing waits, and skips parked items', async () => {
     const [parkedId] = await writeSilently([{ source: 'reddit', title: 'payment parked' }]);
-    await redis.hset(ServiceKeys.parked, parkedId, JSON.stringify({ reason: 'no text' }));
+    await fixture.redis.hset(ServiceKeys.parked, parkedId, JSON.stringify({ reason: 'no text' }));
     const app = await replica();
 
     const { body } = await request(app.getHttpServer()).post('/cluster-jobs').send({}).expect(202);
@@ -154,7 +134,7 @@ describe('clustering jobs', () => {
 
     expect(done.status).toBe('succeeded');
     expect(done.stats).toMatchObject({ ...ZERO_COUNTS, parked: 1 });
-    expect(await redis.sismember(FeedbackKeys.unclustered, parkedId)).toBe(1);
+    expect(await fixture.redis.sismember(FeedbackKeys.unclustered, parkedId)).toBe(1);
   });
 
   it('pages recent jobs newest first and answers 404 for an unknown id', async () => {
@@ -182,7 +162,9 @@ describe('clustering jobs', () => {
 
     // Newest first: by created_at, and all five exactly once.
     expect([...seen].sort()).toEqual([...created].sort());
-    const times = await Promise.all(seen.map((id) => redis.hget(JobKeys.job(id), 'created_at')));
+    const times = await Promise.all(
+      seen.map((id) => fixture.redis.hget(JobKeys.job(id), 'created_at')),
+    );
     const scores = times.map((t) => Math.floor(Date.parse(t ?? '') / 1000));
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
@@ -199,7 +181,7 @@ describe('clustering jobs', () => {
     const jobId = (body as JobJson).id;
 
     // A replica takes the job, marks it running, and dies without finishing or acknowledging.
-    await redis.xreadgroup(
+    await fixture.redis.xreadgroup(
       'GROUP',
       JOB_CONSUMER_GROUP,
       'dead-replica',
@@ -209,17 +191,16 @@ describe('clustering jobs', () => {
       JOB_STREAM,
       '>',
     );
-    await new ClusterJobRepository(redis).markRunning(jobId, 1);
-    await accepting.close();
-    apps.splice(apps.indexOf(accepting), 1);
+    await new ClusterJobRepository(fixture.redis).markRunning(jobId, 1);
+    await fixture.stop(accepting);
 
     const survivor = await replica({ JOB_CLAIM_IDLE_MS: '1000' });
     const done = await finished(survivor, jobId);
 
     expect(done).toMatchObject({ status: 'succeeded', attempts: 2, stats: { clustered_count: 1 } });
-    await expectClustered(redis, ids);
+    await expectClustered(fixture.redis, ids);
     // Handled: acknowledged and removed, nothing left pending for anyone.
-    const [pending] = (await redis.xpending(JOB_STREAM, JOB_CONSUMER_GROUP)) as [number];
+    const [pending] = (await fixture.redis.xpending(JOB_STREAM, JOB_CONSUMER_GROUP)) as [number];
     expect(pending).toBe(0);
   });
 
@@ -227,14 +208,24 @@ describe('clustering jobs', () => {
     const app = await replica({ JOBS_CONSUMER_ENABLED: 'false' });
     const { body } = await request(app.getHttpServer()).post('/cluster-jobs').send({});
     const jobId = (body as JobJson).id;
-    await app.close();
-    apps.splice(0);
+    await fixture.stop(app);
     // Two replicas in turn took it and died (JOB_MAX_ATTEMPTS=2 below).
-    await redis.xreadgroup('GROUP', JOB_CONSUMER_GROUP, 'dead-1', 'STREAMS', JOB_STREAM, '>');
-    const [entry] = (await redis.xpending(JOB_STREAM, JOB_CONSUMER_GROUP, '-', '+', 1)) as Array<
-      [string]
-    >;
-    await redis.xclaim(JOB_STREAM, JOB_CONSUMER_GROUP, 'dead-2', 0, entry[0]);
+    await fixture.redis.xreadgroup(
+      'GROUP',
+      JOB_CONSUMER_GROUP,
+      'dead-1',
+      'STREAMS',
+      JOB_STREAM,
+      '>',
+    );
+    const [entry] = (await fixture.redis.xpending(
+      JOB_STREAM,
+      JOB_CONSUMER_GROUP,
+      '-',
+      '+',
+      1,
+    )) as Array<[string]>;
+    await fixture.redis.xclaim(JOB_STREAM, JOB_CONSUMER_GROUP, 'dead-2', 0, entry[0]);
 
     const survivor = await replica({ JOB_CLAIM_IDLE_MS: '1000', JOB_MAX_ATTEMPTS: '2' });
     const done = await finished(survivor, jobId);

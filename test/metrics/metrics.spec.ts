@@ -1,11 +1,9 @@
 import { INestApplication } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import request from 'supertest';
-import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusteringMetrics } from '../../src/metrics/clustering-metrics';
 import { FeedbackKeys } from '../../src/redis/keys';
-import { eventually, startApp } from '../support/test-app';
-import { openTestRedis } from '../support/test-redis';
+import { useServiceFixture } from '../support/service-fixture';
+import { eventually } from '../support/test-app';
 
 /** Database on the real Redis, shared with test/http (specs run one after another). */
 const DB = 7;
@@ -18,20 +16,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe('GET /metrics', () => {
-  let redis: Redis;
-  let writer: FeedbackWriter;
-  const apps: INestApplication[] = [];
-
-  beforeEach(async () => {
-    redis = await openTestRedis(DB);
-    writer = new FeedbackWriter(redis);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await redis.flushdb();
-    await redis.quit();
-  });
+  const fixture = useServiceFixture(DB);
 
   async function scrape(app: INestApplication): Promise<string> {
     const response = await request(app.getHttpServer()).get('/metrics').expect(200);
@@ -40,12 +25,11 @@ describe('GET /metrics', () => {
   }
 
   it('reports the stream backlog on scrape, in /metrics and /health/ready', async () => {
-    const app = await startApp(DB); // consumer off: the group exists, nobody reads
-    apps.push(app);
+    const app = await fixture.start(); // consumer off: the group exists, nobody reads
     for (const title of ['payment one', 'payment two', 'dark three']) {
-      await writer.write({ source: 'reddit', title });
+      await fixture.writer.write({ source: 'reddit', title });
     }
-    await redis.xreadgroup(
+    await fixture.redis.xreadgroup(
       'GROUP',
       GROUP,
       'someone',
@@ -69,20 +53,19 @@ describe('GET /metrics', () => {
   });
 
   it('counts stream batches, clustered items, new clusters, dead letters and job outcomes', async () => {
-    const app = await startApp(DB, { CONSUMER_ENABLED: 'true', BATCH_MAX_WAIT_MS: '1' });
-    apps.push(app);
-    await writer.writeMany([
+    const app = await fixture.start({ CONSUMER_ENABLED: 'true', BATCH_MAX_WAIT_MS: '1' });
+    await fixture.writer.writeMany([
       { source: 'reddit', title: 'payment fails' },
       { source: 'sentry', title: 'payment declined' },
       { source: 'reddit', title: 'dark mode please' },
     ]);
-    await redis.xadd(FeedbackKeys.events, '*', 'type', 'feedback.created'); // no id: dead letter
-    const [silent] = await writer.writeMany([{ source: 'reddit', title: 'login broken' }], {
+    await fixture.redis.xadd(FeedbackKeys.events, '*', 'type', 'feedback.created'); // no id: dead letter
+    const [silent] = await fixture.writer.writeMany([{ source: 'reddit', title: 'login broken' }], {
       emitEvent: false,
     });
     if (!silent.ok) throw silent.error;
     await eventually(async () =>
-      (await redis.scard(FeedbackKeys.unclustered)) === 1 ? true : undefined,
+      (await fixture.redis.scard(FeedbackKeys.unclustered)) === 1 ? true : undefined,
     );
     const job = await request(app.getHttpServer()).post('/cluster-jobs').send({}).expect(202);
     await eventually(async () => {
@@ -111,8 +94,7 @@ describe('GET /metrics', () => {
   });
 
   it('exposes provider calls, errors and retries reported through the ProviderMetrics hooks', async () => {
-    const app = await startApp(DB);
-    apps.push(app);
+    const app = await fixture.start();
     const providers = app.get(ClusteringMetrics);
     providers.call('gemini', 'embed', 'success', 0.2);
     providers.call('gemini', 'embed', 'timeout', 5);

@@ -1,9 +1,9 @@
-import { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
-import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
+import { NewFeedback } from '../../src/feedback/feedback-writer';
 import { contractViolations } from '../support/contract-invariants';
 import { startService } from '../support/service-harness';
-import { closeTestRedis, openTestRedis, waitFor } from '../support/test-redis';
+import { useServiceFixture } from '../support/service-fixture';
+import { waitFor } from '../support/test-redis';
 
 const DB = 3;
 
@@ -59,85 +59,78 @@ async function waitForStreamConsumed(redis: Redis): Promise<void> {
   );
 }
 
+/** Adds a `feedback.created` event with these further fields, as a producer would. */
+async function emitCreated(redis: Redis, ...fields: Array<string | number>): Promise<void> {
+  await redis.xadd('feedback:events', '*', 'type', 'feedback.created', ...fields);
+}
+
 async function clusterOf(redis: Redis, id: string): Promise<string | null> {
   return redis.hget(`feedback:${id}`, 'cluster_id');
 }
 
 describe('stream to clusters (real Redis, whole service)', () => {
-  let redis: Redis;
-  let writer: FeedbackWriter;
-  const apps: INestApplication[] = [];
-
-  beforeEach(async () => {
-    redis = await openTestRedis(DB);
-    writer = new FeedbackWriter(redis);
-  });
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await closeTestRedis(redis);
-  });
+  const fixture = useServiceFixture(DB, startService);
 
   it('clusters a stream so that every item satisfies the contract and themes land together', async () => {
-    apps.push(await startService(DB));
+    await fixture.start();
     const items = themedItems();
     const ids: Record<string, string[]> = {};
     for (const item of items) {
-      const { id } = await writer.write(item);
+      const { id } = await fixture.writer.write(item);
       (ids[item.theme] ??= []).push(id);
     }
 
-    await waitUntilNothingWaits(redis);
+    await waitUntilNothingWaits(fixture.redis);
 
-    expect(await contractViolations(redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
     for (const themeIds of Object.values(ids)) {
-      const clusters = new Set(await Promise.all(themeIds.map((id) => clusterOf(redis, id))));
+      const clusters = new Set(
+        await Promise.all(themeIds.map((id) => clusterOf(fixture.redis, id))),
+      );
       expect(clusters.size).toBe(1);
     }
-    expect(await redis.scard('clusters:all')).toBe(3);
-    const anyCluster = (await redis.smembers('clusters:all'))[0];
-    const hash = await redis.hgetall(`cluster:${anyCluster}`);
+    expect(await fixture.redis.scard('clusters:all')).toBe(3);
+    const anyCluster = (await fixture.redis.smembers('clusters:all'))[0];
+    const hash = await fixture.redis.hgetall(`cluster:${anyCluster}`);
     expect(hash.status).toBe('new');
     expect(hash.title.length).toBeGreaterThan(0);
     expect(hash.embedding_model).toMatch(/^local-/);
-    expect(await redis.xpending('feedback:events', 'clustering')).toEqual([0, null, null, null]);
+    expect(await fixture.redis.xpending('feedback:events', 'clustering')).toEqual([
+      0,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('changes nothing when a persisted batch is delivered again', async () => {
-    apps.push(await startService(DB));
+    await fixture.start();
     const written = [];
-    for (const item of themedItems()) written.push(await writer.write(item));
-    await waitUntilNothingWaits(redis);
+    for (const item of themedItems()) written.push(await fixture.writer.write(item));
+    await waitUntilNothingWaits(fixture.redis);
     const snapshot = async () => {
-      const clusters = (await redis.smembers('clusters:all')).sort();
-      const sizes = await Promise.all(clusters.map((c) => redis.hget(`cluster:${c}`, 'size')));
+      const clusters = (await fixture.redis.smembers('clusters:all')).sort();
+      const sizes = await Promise.all(
+        clusters.map((c) => fixture.redis.hget(`cluster:${c}`, 'size')),
+      );
       return { clusters, sizes };
     };
     const before = await snapshot();
 
     // Replay every event, as a producer retry or a stream replay would.
-    for (const { id } of written)
-      await redis.xadd(
-        'feedback:events',
-        '*',
-        'type',
-        'feedback.created',
-        'id',
-        id,
-        'ts',
-        Date.now(),
-      );
-    await waitForStreamConsumed(redis);
+    for (const { id } of written) await emitCreated(fixture.redis, 'id', id, 'ts', Date.now());
+    await waitForStreamConsumed(fixture.redis);
 
     expect(await snapshot()).toEqual(before);
-    expect(await contractViolations(redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
   });
 
   it('finishes a batch a dead consumer left pending, without loss or doubles', async () => {
     // A consumer reads a batch and dies before acknowledging it.
-    await redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
+    await fixture.redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
     const ids = [];
-    for (const item of themedItems()) ids.push((await writer.write(item)).id);
-    await redis.xreadgroup(
+    for (const item of themedItems()) ids.push((await fixture.writer.write(item)).id);
+    await fixture.redis.xreadgroup(
       'GROUP',
       'clustering',
       'dead-consumer',
@@ -147,34 +140,36 @@ describe('stream to clusters (real Redis, whole service)', () => {
       'feedback:events',
       '>',
     );
-    expect((await redis.xpending('feedback:events', 'clustering'))[0]).toBe(ids.length);
+    expect((await fixture.redis.xpending('feedback:events', 'clustering'))[0]).toBe(ids.length);
 
-    apps.push(await startService(DB, { CLAIM_IDLE_MS: '1000' }));
-    await waitUntilNothingWaits(redis);
-    await waitForStreamConsumed(redis);
+    await fixture.start({ CLAIM_IDLE_MS: '1000' });
+    await waitUntilNothingWaits(fixture.redis);
+    await waitForStreamConsumed(fixture.redis);
 
-    expect(await contractViolations(redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
     const total = await Promise.all(
-      (await redis.smembers('clusters:all')).map((c) => redis.scard(`cluster:items:${c}`)),
+      (await fixture.redis.smembers('clusters:all')).map((c) =>
+        fixture.redis.scard(`cluster:items:${c}`),
+      ),
     );
     expect(total.reduce((a, b) => a + b, 0)).toBe(ids.length);
   });
 
   it('two instances on one stream of similar items open one cluster per theme', async () => {
-    apps.push(await startService(DB, { CONSUMER_NAME: 'replica-a', BATCH_MAX_ITEMS: '3' }));
-    apps.push(await startService(DB, { CONSUMER_NAME: 'replica-b', BATCH_MAX_ITEMS: '3' }));
+    await fixture.start({ CONSUMER_NAME: 'replica-a', BATCH_MAX_ITEMS: '3' });
+    await fixture.start({ CONSUMER_NAME: 'replica-b', BATCH_MAX_ITEMS: '3' });
     // Many copies of each theme's first wording: one replica alone would open exactly 3 clusters.
     const items: NewFeedback[] = [];
     for (let round = 0; round < 20; round++) {
       for (const texts of Object.values(THEMES)) items.push({ source: 'manual', title: texts[0] });
     }
-    await writer.writeMany(items);
+    await fixture.writer.writeMany(items);
 
-    await waitUntilNothingWaits(redis);
+    await waitUntilNothingWaits(fixture.redis);
 
-    expect(await redis.scard('clusters:all')).toBe(3);
-    expect(await contractViolations(redis)).toEqual([]);
-    const consumers = (await redis.xinfo(
+    expect(await fixture.redis.scard('clusters:all')).toBe(3);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+    const consumers = (await fixture.redis.xinfo(
       'CONSUMERS',
       'feedback:events',
       'clustering',
@@ -183,56 +178,59 @@ describe('stream to clusters (real Redis, whole service)', () => {
   });
 
   it('parks or skips malformed events and items with a reason and clusters the rest', async () => {
-    apps.push(await startService(DB, { MAX_TEXT_CHARS: '2000' }));
+    await fixture.start({ MAX_TEXT_CHARS: '2000' });
     const good = [];
-    for (const item of themedItems()) good.push((await writer.write(item)).id);
+    for (const item of themedItems()) good.push((await fixture.writer.write(item)).id);
     // An event without an id, one with a garbage id, one for a hash that does not exist.
-    await redis.xadd('feedback:events', '*', 'type', 'feedback.created');
-    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'not a valid id!');
-    await redis.sadd('feedback:unclustered', 'ghost');
-    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'ghost');
+    await emitCreated(fixture.redis);
+    await emitCreated(fixture.redis, 'id', 'not a valid id!');
+    await fixture.redis.sadd('feedback:unclustered', 'ghost');
+    await emitCreated(fixture.redis, 'id', 'ghost');
     // An item with no text, one with unparsable metadata, one with a 2 MB body, one in Japanese.
     const raw = async (id: string, fields: Record<string, string>) => {
-      await redis.hset(`feedback:${id}`, {
+      await fixture.redis.hset(`feedback:${id}`, {
         id,
         source: 'manual',
         created_at: new Date().toISOString(),
         clustered: 'false',
         ...fields,
       });
-      await redis.sadd('feedback:unclustered', id);
-      await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', id);
+      await fixture.redis.sadd('feedback:unclustered', id);
+      await emitCreated(fixture.redis, 'id', id);
     };
     await raw('empty', { title: '', body: '   ' });
     await raw('bad-metadata', { title: 'Export to PDF is blank', body: '', metadata: '{not json' });
     await raw('huge', { title: 'Huge paste', body: 'crash log line '.repeat(140_000) });
     await raw('japanese', { title: 'アプリがログイン後にクラッシュします', body: '' });
 
-    await waitForStreamConsumed(redis);
+    await waitForStreamConsumed(fixture.redis);
 
     // Only the item without text is left waiting, parked with its reason (never retried forever).
-    expect(await redis.smembers('feedback:unclustered')).toEqual(['empty']);
-    expect(JSON.parse((await redis.hget('clustering:parked', 'empty'))!)).toMatchObject({
+    expect(await fixture.redis.smembers('feedback:unclustered')).toEqual(['empty']);
+    expect(JSON.parse((await fixture.redis.hget('clustering:parked', 'empty'))!)).toMatchObject({
       reason: expect.any(String),
     });
-    expect(await redis.zcard('clustering:embed-retry-after')).toBe(0);
-    const dead = await redis.xrange('clustering:dead-letters', '-', '+');
+    expect(await fixture.redis.zcard('clustering:embed-retry-after')).toBe(0);
+    const dead = await fixture.redis.xrange('clustering:dead-letters', '-', '+');
     const reasons = dead.map(([, fields]) => fields[fields.indexOf('reason') + 1]);
     expect(reasons.sort()).toEqual([
       'event has no id field',
       'event id is not a valid feedback id',
     ]);
     for (const id of [...good, 'bad-metadata', 'huge', 'japanese']) {
-      expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+      expect(await fixture.redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
     }
-    expect(await contractViolations(redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
   });
 
   it('dead-letters an entry delivered too often, with its reason; its item stays counted', async () => {
-    await redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
-    const { id: stuck } = await writer.write({ source: 'manual', title: 'Export to PDF is blank' });
+    await fixture.redis.xgroup('CREATE', 'feedback:events', 'clustering', '0', 'MKSTREAM');
+    const { id: stuck } = await fixture.writer.write({
+      source: 'manual',
+      title: 'Export to PDF is blank',
+    });
     // A consumer that died again and again on this entry: delivered 10 times already.
-    const [[, [[entryId]]]] = (await redis.xreadgroup(
+    const [[, [[entryId]]]] = (await fixture.redis.xreadgroup(
       'GROUP',
       'clustering',
       'dying-consumer',
@@ -242,7 +240,7 @@ describe('stream to clusters (real Redis, whole service)', () => {
       'feedback:events',
       '>',
     )) as [string, [string, string[]][]][];
-    await redis.xclaim(
+    await fixture.redis.xclaim(
       'feedback:events',
       'clustering',
       'dying-consumer',
@@ -252,43 +250,46 @@ describe('stream to clusters (real Redis, whole service)', () => {
       10,
     );
     const good = [];
-    for (const item of themedItems()) good.push((await writer.write(item)).id);
+    for (const item of themedItems()) good.push((await fixture.writer.write(item)).id);
 
-    apps.push(await startService(DB, { MAX_DELIVERIES: '5', CLAIM_IDLE_MS: '1000' }));
-    await waitForStreamConsumed(redis);
+    await fixture.start({ MAX_DELIVERIES: '5', CLAIM_IDLE_MS: '1000' });
+    await waitForStreamConsumed(fixture.redis);
 
-    const dead = await redis.xrange('clustering:dead-letters', '-', '+');
+    const dead = await fixture.redis.xrange('clustering:dead-letters', '-', '+');
     expect(dead).toHaveLength(1);
     const fields = dead[0][1];
     expect(fields[fields.indexOf('entry_id') + 1]).toBe(entryId);
     expect(fields[fields.indexOf('feedback_id') + 1]).toBe(stuck);
     expect(fields[fields.indexOf('reason') + 1]).toBe('delivered 11 times without success');
     // The item stays waiting, so it is counted and a sweep can take it up again.
-    expect(await redis.smembers('feedback:unclustered')).toEqual([stuck]);
-    for (const id of good) expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+    expect(await fixture.redis.smembers('feedback:unclustered')).toEqual([stuck]);
+    for (const id of good)
+      expect(await fixture.redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
   });
 
   it('parks an item whose key is not a hash instead of failing its batch', async () => {
-    apps.push(await startService(DB));
-    await redis.set('feedback:wrong-type', 'not a hash');
-    await redis.sadd('feedback:unclustered', 'wrong-type');
-    await redis.xadd('feedback:events', '*', 'type', 'feedback.created', 'id', 'wrong-type');
+    await fixture.start();
+    await fixture.redis.set('feedback:wrong-type', 'not a hash');
+    await fixture.redis.sadd('feedback:unclustered', 'wrong-type');
+    await emitCreated(fixture.redis, 'id', 'wrong-type');
     const good = [];
-    for (const item of themedItems()) good.push((await writer.write(item)).id);
+    for (const item of themedItems()) good.push((await fixture.writer.write(item)).id);
 
-    await waitForStreamConsumed(redis);
+    await waitForStreamConsumed(fixture.redis);
 
-    expect(JSON.parse((await redis.hget('clustering:parked', 'wrong-type'))!)).toMatchObject({
+    expect(
+      JSON.parse((await fixture.redis.hget('clustering:parked', 'wrong-type'))!),
+    ).toMatchObject({
       reason: 'feedback key is not a hash',
     });
-    expect(await redis.xlen('clustering:dead-letters')).toBe(0);
-    for (const id of good) expect(await redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
+    expect(await fixture.redis.xlen('clustering:dead-letters')).toBe(0);
+    for (const id of good)
+      expect(await fixture.redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
   });
 
   it('answers the ECS probes', async () => {
     // No consumer, so nothing recreates the group while the probe is asked.
-    const app = await startService(DB, { CONSUMER_ENABLED: 'false' });
-    apps.push(app);
+    const app = await fixture.start({ CONSUMER_ENABLED: 'false' });
     const base = await app.getUrl();
     const live = await fetch(`${base}/health/live`);
     expect(live.status).toBe(200);
@@ -299,7 +300,7 @@ describe('stream to clusters (real Redis, whole service)', () => {
       info: { redis: { status: 'up' }, consumer_group: { status: 'up' } },
     });
 
-    await redis.xgroup('DESTROY', 'feedback:events', 'clustering');
+    await fixture.redis.xgroup('DESTROY', 'feedback:events', 'clustering');
     expect((await fetch(`${base}/health/ready`)).status).toBe(503);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { delayUnlessClosed, JsonHttpServer, readBody, sendJson } from './json-http-server';
 
 /** What the stand-in does instead of answering normally. */
 export type GeminiFault =
@@ -41,30 +41,13 @@ interface QueuedFault {
  * deliberately not unit length, as Gemini's are not below 3072 dimensions.
  * `generateContent` answers the scripted summaries in order, then a plain valid summary.
  */
-export class GeminiStandIn {
+export class GeminiStandIn extends JsonHttpServer {
   readonly requests: RecordedGeminiRequest[] = [];
   private readonly faults: QueuedFault[] = [];
   private readonly summaries: string[] = [];
-  private server!: Server;
-  private baseUrl = '';
 
-  constructor(readonly apiKey = 'test-gemini-key') {}
-
-  /** The base URL to configure (`httpOptions.baseUrl`). */
-  get url(): string {
-    return this.baseUrl;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  constructor(readonly apiKey = 'test-gemini-key') {
+    super();
   }
 
   /** The next `times` calls (of `operation`, or any) meet `fault`; `Infinity` for an outage. */
@@ -86,7 +69,7 @@ export class GeminiStandIn {
     return this.requests.filter((r) => r.operation === operation);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
     const raw = await readBody(req);
     const operation = operationOf(req.method ?? '', path);
@@ -139,14 +122,14 @@ export class GeminiStandIn {
     const body = record.body as Record<string, unknown> | undefined;
     if (operation === 'get_model') {
       const name = path.replace(/^\/v1beta\//, '');
-      return json(res, 200, { name, displayName: name, supportedGenerationMethods: [] });
+      return sendJson(res, 200, { name, displayName: name, supportedGenerationMethods: [] });
     }
     if (operation === 'embed') {
       const wrongDimensions = fault?.kind === 'wrong_dimensions' ? fault.dimensions : undefined;
-      return json(res, 200, { embeddings: this.embed(body, wrongDimensions) });
+      return sendJson(res, 200, { embeddings: this.embed(body, wrongDimensions) });
     }
     const text = this.summaries.shift() ?? JSON.stringify(plainSummary(body));
-    return json(res, 200, {
+    return sendJson(res, 200, {
       candidates: [
         { content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 },
       ],
@@ -221,37 +204,7 @@ function googleError(
   details: unknown[] = [],
   headers: Record<string, string> = {},
 ): void {
-  json(res, code, { error: { code, message, status, details } }, headers);
-}
-
-function json(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-/** Waits `ms`; false as soon as the client hangs up (no timer left behind). */
-export function delayUnlessClosed(res: ServerResponse, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(!res.destroyed), ms);
-    res.once('close', () => {
-      clearTimeout(timer);
-      resolve(false);
-    });
-  });
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  sendJson(res, code, { error: { code, message, status, details } }, headers);
 }
 
 function parseJson(text: string): unknown {

@@ -1,6 +1,5 @@
-import { IncomingMessage, Server, ServerResponse, createServer } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { delayUnlessClosed } from './gemini-stand-in';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { delayUnlessClosed, JsonHttpServer, readBody, sendJson } from './json-http-server';
 
 /** What the stand-in does instead of answering normally. */
 export type UpstashFault =
@@ -35,35 +34,19 @@ interface QueryBody {
  * `info`. Scores are cosine mapped to `(1 + cos) / 2`, as Upstash reports them.
  * `visibilityDelayMs` makes an upsert queryable only after that long.
  */
-export class UpstashStandIn {
+export class UpstashStandIn extends JsonHttpServer {
   /** Paths of all requests, in order (e.g. `/query/centroids`). */
   readonly paths: string[] = [];
   visibilityDelayMs = 0;
   private readonly namespaces = new Map<string, Map<string, StoredVector>>();
   private readonly faults: Array<{ fault: UpstashFault; remaining: number }> = [];
-  private server!: Server;
-  private baseUrl = '';
 
   constructor(
     readonly dimension: number,
     readonly token = 'test-upstash-token',
     private readonly similarityFunction = 'COSINE',
-  ) {}
-
-  get url(): string {
-    return this.baseUrl;
-  }
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  ) {
+    super();
   }
 
   /** The next `times` requests meet `fault`. */
@@ -89,13 +72,13 @@ export class UpstashStandIn {
     return space;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '';
     this.paths.push(path);
     const raw = await readBody(req);
-    if (req.method !== 'POST') return reply(res, 405, { error: 'POST only' });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
     if (req.headers.authorization !== `Bearer ${this.token}`) {
-      return reply(res, 401, { error: 'Unauthorized: Invalid auth token' });
+      return sendJson(res, 401, { error: 'Unauthorized: Invalid auth token' });
     }
     const fault = this.takeFault();
     if (fault?.kind === 'rate_limit') {
@@ -103,9 +86,10 @@ export class UpstashStandIn {
         fault.retryAfterSeconds === undefined
           ? {}
           : { 'retry-after': String(fault.retryAfterSeconds) };
-      return reply(res, 429, { error: 'Exceeded max requests per second' }, headers);
+      return sendJson(res, 429, { error: 'Exceeded max requests per second' }, headers);
     }
-    if (fault?.kind === 'server_error') return reply(res, 500, { error: 'Internal server error' });
+    if (fault?.kind === 'server_error')
+      return sendJson(res, 500, { error: 'Internal server error' });
     if (fault?.kind === 'slow') {
       if (!(await delayUnlessClosed(res, fault.ms))) return;
     }
@@ -115,28 +99,28 @@ export class UpstashStandIn {
     try {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
-      return reply(res, 400, { error: 'Invalid JSON' });
+      return sendJson(res, 400, { error: 'Invalid JSON' });
     }
     const space = this.space(namespace);
     try {
       switch (command) {
         case 'upsert':
-          return reply(res, 200, { result: this.upsert(space, body) });
+          return sendJson(res, 200, { result: this.upsert(space, body) });
         case 'query':
-          return reply(res, 200, { result: this.query(space, body) });
+          return sendJson(res, 200, { result: this.query(space, body) });
         case 'fetch':
-          return reply(res, 200, { result: this.fetch(space, body) });
+          return sendJson(res, 200, { result: this.fetch(space, body) });
         case 'delete':
-          return reply(res, 200, { result: this.remove(space, body) });
+          return sendJson(res, 200, { result: this.remove(space, body) });
         case 'range':
-          return reply(res, 200, { result: this.range(space, body) });
+          return sendJson(res, 200, { result: this.range(space, body) });
         case 'info':
-          return reply(res, 200, { result: this.info() });
+          return sendJson(res, 200, { result: this.info() });
         default:
-          return reply(res, 404, { error: `unknown command ${command}` });
+          return sendJson(res, 404, { error: `unknown command ${command}` });
       }
     } catch (error) {
-      return reply(res, 400, { error: (error as Error).message });
+      return sendJson(res, 400, { error: (error as Error).message });
     }
   }
 
@@ -253,23 +237,4 @@ function cosine(a: number[], b: number[]): number {
     nb += b[i] * b[i];
   }
   return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
-
-function reply(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,14 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
-import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { cosine, unpackVector } from '../../src/pipeline/assign/vector-math';
 import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ClusterKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { SWEEP_LOCK_KEY, SweepLock } from '../../src/sweep/sweep-lock';
 import { expectClustered } from '../support/invariants';
-import { eventually, REDIS_HOST_URL, startApp } from '../support/test-app';
-import { openTestRedis } from '../support/test-redis';
+import { useServiceFixture } from '../support/service-fixture';
+import { eventually, REDIS_HOST_URL } from '../support/test-app';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 6;
@@ -25,34 +24,12 @@ interface JobJson {
 }
 
 describe('full sweeps', () => {
-  let redis: Redis;
-  let writer: FeedbackWriter;
-  const apps: INestApplication[] = [];
-
-  beforeEach(async () => {
-    redis = await openTestRedis(DB);
-    writer = new FeedbackWriter(redis);
-  });
-
-  afterEach(async () => {
-    await Promise.all(apps.splice(0).map((app) => app.close()));
-    await redis.flushdb();
-    await redis.quit();
-  });
-
-  async function replica(env: Record<string, string> = {}): Promise<INestApplication> {
-    const app = await startApp(DB, env);
-    apps.push(app);
-    return app;
-  }
-
-  async function stop(app: INestApplication): Promise<void> {
-    apps.splice(apps.indexOf(app), 1);
-    await app.close();
-  }
+  const fixture = useServiceFixture(DB);
+  const replica = (env?: Record<string, string>) => fixture.start(env);
+  const stop = (app: INestApplication) => fixture.stop(app);
 
   async function write(source: string, title: string): Promise<string> {
-    return (await writer.write({ source, title }, { emitEvent: false })).id;
+    return (await fixture.writer.write({ source, title }, { emitEvent: false })).id;
   }
 
   async function runJob(app: INestApplication, body: object = {}): Promise<JobJson> {
@@ -70,7 +47,7 @@ describe('full sweeps', () => {
   }
 
   async function itemVector(id: string): Promise<Float32Array> {
-    const packed = await redis.hgetBuffer(ServiceKeys.itemVectors, id);
+    const packed = await fixture.redis.hgetBuffer(ServiceKeys.itemVectors, id);
     if (!packed) throw new Error(`no vector for ${id}`);
     return unpackVector(packed);
   }
@@ -78,14 +55,14 @@ describe('full sweeps', () => {
   async function storedCentroid(clusterId: string): Promise<Float32Array> {
     return Float32Array.from(
       JSON.parse(
-        (await redis.hget(ClusterKeys.cluster(clusterId), 'centroid')) ?? '[]',
+        (await fixture.redis.hget(ClusterKeys.cluster(clusterId), 'centroid')) ?? '[]',
       ) as number[],
     );
   }
 
   async function scheduledJobs(): Promise<JobJson[]> {
-    const ids = await redis.zrange(JobKeys.recent, 0, -1);
-    const jobs = await Promise.all(ids.map((id) => redis.hgetall(JobKeys.job(id))));
+    const ids = await fixture.redis.zrange(JobKeys.recent, 0, -1);
+    const jobs = await Promise.all(ids.map((id) => fixture.redis.hgetall(JobKeys.job(id))));
     return jobs.filter((j) => j.trigger === 'schedule') as unknown as JobJson[];
   }
 
@@ -97,7 +74,7 @@ describe('full sweeps', () => {
     const second = await write('sentry', 'payment declined by the bank');
     const other = await write('reddit', 'please add a dark mode');
     await runJob(app);
-    const before = await expectClustered(redis, [first, second, other]);
+    const before = await expectClustered(fixture.redis, [first, second, other]);
     const [idA, idB] = [before.get(first) as string, before.get(second) as string];
     expect(idA).not.toBe(idB);
 
@@ -109,28 +86,27 @@ describe('full sweeps', () => {
       stats: { merged_clusters: 1 },
     });
     expect(sweep.stats.refreshed_summaries).toBeGreaterThanOrEqual(1);
-    const after = await expectClustered(redis, [first, second, other]);
+    const after = await expectClustered(fixture.redis, [first, second, other]);
     const survivor = after.get(first) as string;
     expect(after.get(second)).toBe(survivor);
     expect([idA, idB]).toContain(survivor);
     const absorbed = survivor === idA ? idB : idA;
-    expect(await redis.smembers(ClusterKeys.all)).toEqual(
+    expect(await fixture.redis.smembers(ClusterKeys.all)).toEqual(
       expect.arrayContaining([survivor, after.get(other)]),
     );
-    expect(await redis.scard(ClusterKeys.all)).toBe(2);
-    expect(await redis.hmget(ClusterKeys.cluster(absorbed), 'status', 'merged_into')).toEqual([
-      'merged',
-      survivor,
-    ]);
-    expect(await redis.exists(ClusterKeys.items(absorbed))).toBe(0);
-    const survivorHash = await redis.hgetall(ClusterKeys.cluster(survivor));
+    expect(await fixture.redis.scard(ClusterKeys.all)).toBe(2);
+    expect(
+      await fixture.redis.hmget(ClusterKeys.cluster(absorbed), 'status', 'merged_into'),
+    ).toEqual(['merged', survivor]);
+    expect(await fixture.redis.exists(ClusterKeys.items(absorbed))).toBe(0);
+    const survivorHash = await fixture.redis.hgetall(ClusterKeys.cluster(survivor));
     expect(JSON.parse(survivorHash.sources)).toEqual(['reddit', 'sentry']);
     const [firstVector, secondVector] = [await itemVector(first), await itemVector(second)];
     const mean = firstVector.map((x, i) => (x + secondVector[i]) / 2);
     expect(cosine(await storedCentroid(survivor), mean)).toBeCloseTo(1, 4);
     // Every replica's index learns of both through the change feed.
-    const seq = Number(await redis.get(ServiceKeys.indexSeq));
-    const changed = await redis.zrangebyscore(ServiceKeys.indexChanges, seq - 1, seq);
+    const seq = Number(await fixture.redis.get(ServiceKeys.indexSeq));
+    const changed = await fixture.redis.zrangebyscore(ServiceKeys.indexChanges, seq - 1, seq);
     expect(changed.sort()).toEqual([absorbed, survivor].sort());
 
     const viaAbsorbed = await request(app.getHttpServer()).get(`/clusters/${absorbed}`).expect(200);
@@ -156,7 +132,7 @@ describe('full sweeps', () => {
     const app = await replica();
     const dark = await write('reddit', 'dark theme please');
     await runJob(app);
-    const before = await expectClustered(redis, [payment, stray, dark]);
+    const before = await expectClustered(fixture.redis, [payment, stray, dark]);
     const paymentCluster = before.get(payment) as string;
     const darkCluster = before.get(dark) as string;
     expect(before.get(stray)).toBe(paymentCluster);
@@ -165,14 +141,14 @@ describe('full sweeps', () => {
     const sweep = await runJob(app, { mode: 'full' });
 
     expect(sweep.stats).toMatchObject({ moved_items: 1, merged_clusters: 0 });
-    const after = await expectClustered(redis, [payment, stray, dark]);
+    const after = await expectClustered(fixture.redis, [payment, stray, dark]);
     expect(after.get(stray)).toBe(darkCluster);
     expect(after.get(payment)).toBe(paymentCluster);
     expect(
-      JSON.parse((await redis.hget(ClusterKeys.cluster(paymentCluster), 'sources')) ?? ''),
+      JSON.parse((await fixture.redis.hget(ClusterKeys.cluster(paymentCluster), 'sources')) ?? ''),
     ).toEqual(['sentry']);
     expect(
-      JSON.parse((await redis.hget(ClusterKeys.cluster(darkCluster), 'sources')) ?? ''),
+      JSON.parse((await fixture.redis.hget(ClusterKeys.cluster(darkCluster), 'sources')) ?? ''),
     ).toEqual(['reddit']);
     expect(cosine(await storedCentroid(paymentCluster), await itemVector(payment))).toBeCloseTo(
       1,
@@ -182,7 +158,7 @@ describe('full sweeps', () => {
     const darkVector = await itemVector(dark);
     const mean = strayVector.map((x, i) => (x + darkVector[i]) / 2);
     expect(cosine(await storedCentroid(darkCluster), mean)).toBeCloseTo(1, 4);
-    const packed = await redis.hgetBuffer(ServiceKeys.centroids, darkCluster);
+    const packed = await fixture.redis.hgetBuffer(ServiceKeys.centroids, darkCluster);
     expect(cosine(unpackVector(packed as Buffer), mean)).toBeCloseTo(1, 4);
   });
 
@@ -233,7 +209,7 @@ describe('full sweeps', () => {
 
     // The lock vanishes (say, a failover) and another holder takes it: the old lease's
     // release must leave the new holder's lock alone, and the old lease knows it lost it.
-    await redis.del(SWEEP_LOCK_KEY);
+    await fixture.redis.del(SWEEP_LOCK_KEY);
     const other = await lock.tryAcquire();
     expect(other).toBeDefined();
     await eventually(async () => (lease?.lost ? true : undefined), 2000);

@@ -10,7 +10,7 @@ import { SketchProjection } from './sketch-projection';
  * Above it the graph's candidates are re-ranked exactly: a full scan costs clusters × dimensions
  * per item, which at a thousand clusters already dominates a batch.
  */
-const EXACT_SCAN_LIMIT = 128;
+export const EXACT_SCAN_LIMIT = 128;
 /** Candidates asked of the approximate graph per wanted candidate, before the exact re-rank. */
 const OVERSAMPLE = 3;
 /**

@@ -1,27 +1,16 @@
-import { GoogleGenAI } from '@google/genai';
 import { bulkhead, BulkheadPolicy } from 'cockatiel';
 import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
 import { normalize, norm } from '../../pipeline/assign/vector-math';
 import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
-import {
-  InvalidResponseError,
-  ResilienceOptions,
-  ResilientCaller,
-  resilienceWithDefaults,
-} from '../resilient-call';
-import {
-  GeminiConnection,
-  fetchRecordingRetryAfter,
-  geminiClient,
-  toProviderError,
-} from './gemini-errors';
+import { InvalidResponseError, ResilienceOptions } from '../resilient-call';
+import { checkGeminiReady, GeminiAccess, geminiAccess } from './gemini-client';
+import { GeminiConnection, fetchRecordingRetryAfter, toProviderError } from './gemini-errors';
 
 /** The API takes at most this many texts per `batchEmbedContents` call. */
 const MAX_BATCH = 100;
 /** `gemini-embedding-001` can truncate its 3072-d output to any size down to this. */
 const MIN_DIMENSIONS = 128;
 const MAX_DIMENSIONS = 3072;
-const READY_WITHIN_MS = 60_000;
 
 export interface GeminiEmbedderOptions extends GeminiConnection, Partial<ResilienceOptions> {
   /** Default `gemini-embedding-001`. */
@@ -54,8 +43,7 @@ export class GeminiEmbedder implements Embedder {
   readonly dimensions: number;
   private readonly apiModel: string;
   private readonly batchSize: number;
-  private readonly ai: GoogleGenAI;
-  private readonly caller: ResilientCaller;
+  private readonly gemini: GeminiAccess;
   private readonly inFlight: BulkheadPolicy;
 
   constructor(options: GeminiEmbedderOptions) {
@@ -72,12 +60,7 @@ export class GeminiEmbedder implements Embedder {
     }
     this.model = `${this.apiModel}@${this.dimensions}`;
     this.batchSize = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? MAX_BATCH));
-    this.ai = geminiClient(options);
-    this.caller = new ResilientCaller(
-      'gemini',
-      resilienceWithDefaults(DEFAULT_RESILIENCE, options),
-      options.metrics ?? NO_PROVIDER_METRICS,
-    );
+    this.gemini = geminiAccess(options, DEFAULT_RESILIENCE, options.metrics ?? NO_PROVIDER_METRICS);
     this.inFlight = bulkhead(Math.max(1, options.concurrency ?? 4), Number.MAX_SAFE_INTEGER);
   }
 
@@ -102,43 +85,28 @@ export class GeminiEmbedder implements Embedder {
 
   /** Ready when a call succeeded in the last minute, or the model can be looked up now. */
   async checkReady(): Promise<ProviderReadiness> {
-    if (this.caller.circuitOpen) {
-      return { ok: false, detail: `gemini ${this.model}: circuit open after repeated failures` };
-    }
-    if (this.caller.succeededRecently(READY_WITHIN_MS)) {
-      return { ok: true, detail: `gemini ${this.model}: embedded within the last minute` };
-    }
-    try {
-      await this.caller.run('get_model', (abortSignal) =>
-        this.ai.models
-          .get({ model: this.apiModel, config: { abortSignal } })
-          .catch((error: unknown) => {
-            throw toProviderError(error, null);
-          }),
-      );
-      return { ok: true, detail: `gemini ${this.model}: reachable` };
-    } catch (error) {
-      return { ok: false, detail: this.caller.describe(error) };
-    }
+    return checkGeminiReady(this.gemini, this.apiModel, `gemini ${this.model}`, 'embedded');
   }
 
   private async embedBatch(texts: string[]): Promise<EmbedOutcome[]> {
     try {
-      const vectors = await this.caller.run('embed', (signal) => this.request(texts, signal));
+      const vectors = await this.gemini.caller.run('embed', (signal) =>
+        this.request(texts, signal),
+      );
       return vectors.map((vector) =>
         norm(vector) > 0
           ? { ok: true, vector: normalize(vector) }
           : { ok: false, reason: 'gemini returned a zero vector' },
       );
     } catch (error) {
-      const reason = this.caller.describe(error);
+      const reason = this.gemini.caller.describe(error);
       return texts.map(() => ({ ok: false, reason }));
     }
   }
 
   private async request(texts: string[], abortSignal: AbortSignal): Promise<Float32Array[]> {
     const recorder = fetchRecordingRetryAfter();
-    const { embeddings } = await this.ai.models
+    const { embeddings } = await this.gemini.ai.models
       .embedContent({
         model: this.apiModel,
         contents: texts,

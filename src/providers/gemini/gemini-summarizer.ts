@@ -1,4 +1,4 @@
-import { FinishReason, GoogleGenAI, Schema, Type } from '@google/genai';
+import { FinishReason, Schema, Type } from '@google/genai';
 import { Logger } from '@nestjs/common';
 import {
   ClusterSummary,
@@ -7,20 +7,9 @@ import {
   Summarizer,
 } from '../../pipeline/summarize/summarizer.port';
 import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
-import {
-  InvalidResponseError,
-  ResilienceOptions,
-  ResilientCaller,
-  resilienceWithDefaults,
-} from '../resilient-call';
-import {
-  GeminiConnection,
-  fetchRecordingRetryAfter,
-  geminiClient,
-  toProviderError,
-} from './gemini-errors';
-
-const READY_WITHIN_MS = 60_000;
+import { InvalidResponseError, ResilienceOptions } from '../resilient-call';
+import { checkGeminiReady, GeminiAccess, geminiAccess } from './gemini-client';
+import { GeminiConnection, fetchRecordingRetryAfter, toProviderError } from './gemini-errors';
 
 export interface GeminiSummarizerOptions extends GeminiConnection, Partial<ResilienceOptions> {
   /** Used whenever Gemini's answer is unusable or unavailable; also supplies `githubRepoUrl`. */
@@ -102,21 +91,15 @@ export class GeminiSummarizer implements Summarizer {
   readonly name: string;
   private readonly logger = new Logger(GeminiSummarizer.name);
   private readonly apiModel: string;
-  private readonly ai: GoogleGenAI;
-  private readonly caller: ResilientCaller;
+  private readonly gemini: GeminiAccess;
   private readonly bucket: TokenBucket;
   private readonly metrics: ProviderMetrics;
 
   constructor(private readonly options: GeminiSummarizerOptions) {
     this.apiModel = options.model ?? 'gemini-2.5-flash';
     this.name = `gemini:${this.apiModel}`;
-    this.ai = geminiClient(options);
     this.metrics = options.metrics ?? NO_PROVIDER_METRICS;
-    this.caller = new ResilientCaller(
-      'gemini',
-      resilienceWithDefaults(DEFAULT_RESILIENCE, options),
-      this.metrics,
-    );
+    this.gemini = geminiAccess(options, DEFAULT_RESILIENCE, this.metrics);
     this.bucket = new TokenBucket(options.callsPerMinute ?? 60);
   }
 
@@ -128,11 +111,13 @@ export class GeminiSummarizer implements Summarizer {
       return fallback;
     }
     try {
-      const summary = await this.caller.run('summarize', (signal) => this.request(input, signal));
+      const summary = await this.gemini.caller.run('summarize', (signal) =>
+        this.request(input, signal),
+      );
       return { ...summary, githubRepoUrl: fallback.githubRepoUrl };
     } catch (error) {
       this.logger.warn(
-        `cluster ${input.clusterId}: using ${this.options.fallback.name} summary: ${this.caller.describe(error)}`,
+        `cluster ${input.clusterId}: using ${this.options.fallback.name} summary: ${this.gemini.caller.describe(error)}`,
       );
       return fallback;
     }
@@ -140,29 +125,12 @@ export class GeminiSummarizer implements Summarizer {
 
   /** Ready when a call succeeded in the last minute, or the model can be looked up now. */
   async checkReady(): Promise<ProviderReadiness> {
-    if (this.caller.circuitOpen) {
-      return { ok: false, detail: `${this.name}: circuit open after repeated failures` };
-    }
-    if (this.caller.succeededRecently(READY_WITHIN_MS)) {
-      return { ok: true, detail: `${this.name}: summarised within the last minute` };
-    }
-    try {
-      await this.caller.run('get_model', (abortSignal) =>
-        this.ai.models
-          .get({ model: this.apiModel, config: { abortSignal } })
-          .catch((error: unknown) => {
-            throw toProviderError(error, null);
-          }),
-      );
-      return { ok: true, detail: `${this.name}: reachable` };
-    } catch (error) {
-      return { ok: false, detail: this.caller.describe(error) };
-    }
+    return checkGeminiReady(this.gemini, this.apiModel, this.name, 'summarised');
   }
 
   private async request(input: SummaryInput, abortSignal: AbortSignal): Promise<ClusterSummary> {
     const recorder = fetchRecordingRetryAfter();
-    const response = await this.ai.models
+    const response = await this.gemini.ai.models
       .generateContent({
         model: this.apiModel,
         contents: [
