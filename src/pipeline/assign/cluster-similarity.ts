@@ -15,10 +15,12 @@ export function similarityToCluster(
   vector: Float32Array,
   centroid: Float32Array,
   rule: JoinRule,
-  centroidNorm = norm(centroid),
+  centroidNorm?: number,
 ): number {
   if (rule === 'members') return dot(vector, centroid);
-  return centroidNorm === 0 ? 0 : dot(vector, centroid) / centroidNorm;
+  // Computed here, not as a default parameter, so the members rule never pays for it.
+  const length = centroidNorm ?? norm(centroid);
+  return length === 0 ? 0 : dot(vector, centroid) / length;
 }
 
 /** Likeness of two clusters: mean similarity across their members, or cosine of centroids. */

@@ -49,15 +49,17 @@ function characterPairs(run: string): string[] {
   return chars.slice(1).map((c, i) => chars[i] + c);
 }
 
+/** Plain ASCII text (most feedback) skips the Unicode script checks. */
+const NON_ASCII = /[^\u0020-\u007e\s]/;
+
 export function tokenize(text: string): string[] {
-  const normalised = text
-    .toLowerCase()
-    .replace(/[\u2018\u2019`]/g, "'")
-    // Pad unspaced runs so they become words of their own, then split them below.
-    .replace(UNSPACED, (run) => ` ${run} `);
+  const lowered = text.toLowerCase().replace(/[\u2018\u2019`]/g, "'");
+  const unicode = NON_ASCII.test(lowered);
+  // Pad unspaced runs so they become words of their own, then split them below.
+  const normalised = unicode ? lowered.replace(UNSPACED, (run) => ` ${run} `) : lowered;
   const tokens: string[] = [];
   for (const [raw] of normalised.matchAll(WORD)) {
-    if (UNSPACED.test(raw)) {
+    if (unicode && UNSPACED.test(raw)) {
       UNSPACED.lastIndex = 0;
       tokens.push(...characterPairs(raw));
       continue;
