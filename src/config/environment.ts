@@ -255,6 +255,13 @@ export class Environment {
   @Max(10000)
   SWEEP_MAX_SUMMARIES = 50;
 
+  /** Finished job records older than this many days are removed by sweeps (0 keeps them all). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  JOB_RETENTION_DAYS = 30;
+
   // --- real providers (Gemini, Upstash Vector); used only with their keys set ---
   /** Replaces Google's endpoint, e.g. for a proxy, a regional endpoint or a local stand-in. */
   @IsOptional()

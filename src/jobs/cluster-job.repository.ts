@@ -65,6 +65,29 @@ export class ClusterJobRepository {
     await this.redis.hset(JobKeys.job(id), fields);
   }
 
+  /**
+   * Removes finished (succeeded or failed) job records created before `cutoff` (Unix
+   * seconds), at most `limit` per call; pending and running jobs are never removed.
+   * Returns how many were removed.
+   */
+  async pruneFinished(cutoff: number, limit: number): Promise<number> {
+    const ids = await this.redis.zrangebyscore(
+      JobKeys.recent,
+      '-inf',
+      `(${cutoff}`,
+      'LIMIT',
+      0,
+      limit,
+    );
+    const statuses = await Promise.all(ids.map((id) => this.redis.hget(JobKeys.job(id), 'status')));
+    const finished = ids.filter((_, i) => statuses[i] !== 'pending' && statuses[i] !== 'running');
+    if (finished.length === 0) return 0;
+    const multi = this.redis.multi().zrem(JobKeys.recent, ...finished);
+    for (const id of finished) multi.del(JobKeys.job(id));
+    await execOrThrow(multi);
+    return finished.length;
+  }
+
   /** Recent jobs, newest first (ties by id, descending), after the `cursor` position. */
   async list(limit: number, cursor?: string): Promise<Page<ClusterJob>> {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);

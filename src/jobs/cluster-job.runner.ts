@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { Environment } from '../config/environment';
 import { withLogContext } from '../logging/log-context';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { BatchStats } from '../pipeline/batch-stats';
@@ -31,6 +32,9 @@ export interface RunOptions {
  * `succeeded` or `failed` with the error. Incremental: the unclustered pass. Full: the pass
  * and the sweep's maintenance, under the sweep lock. Every log line of the job carries its id.
  */
+/** Old job records removed per sweep at most, so a large backlog never makes a sweep slow. */
+const JOB_PRUNE_LIMIT = 1000;
+
 @Injectable()
 export class ClusterJobRunner {
   private readonly logger = new Logger(ClusterJobRunner.name);
@@ -41,6 +45,7 @@ export class ClusterJobRunner {
     private readonly maintenance: ClusterMaintenance,
     private readonly sweepLock: SweepLock,
     private readonly metrics: ClusteringMetrics,
+    private readonly env: Environment,
   ) {}
 
   async run(jobId: string, options: RunOptions = {}): Promise<ClusterJob> {
@@ -81,6 +86,14 @@ export class ClusterJobRunner {
     }
   }
 
+  /** Job records past JOB_RETENTION_DAYS go, a bounded number per sweep. */
+  private async pruneOldJobs(): Promise<number> {
+    const days = this.env.JOB_RETENTION_DAYS;
+    if (days === 0) return 0;
+    const cutoff = Math.floor(Date.now() / 1000) - days * 86_400;
+    return this.jobs.pruneFinished(cutoff, JOB_PRUNE_LIMIT);
+  }
+
   private async fullSweep(
     job: ClusterJob,
     progress: (totals: BatchStats) => Promise<void>,
@@ -96,7 +109,9 @@ export class ClusterJobRunner {
       const batch = await this.pass.run(job.filters, progress);
       await progress(batch);
       lease.assertHeld();
-      return { ...batch, ...(await this.maintenance.run(lease)) };
+      const maintenance = await this.maintenance.run(lease);
+      const prunedJobs = await this.pruneOldJobs();
+      return { ...batch, ...maintenance, pruned_jobs: prunedJobs };
     } finally {
       if (!heldLease) await lease.release();
     }

@@ -21,6 +21,8 @@ export interface JobStats extends BatchStats {
   merged_clusters: number;
   moved_items: number;
   refreshed_summaries: number;
+  /** Finished job records older than JOB_RETENTION_DAYS that the sweep removed. */
+  pruned_jobs: number;
   duration_ms: number;
 }
 
@@ -58,6 +60,7 @@ export function emptyJobStats(): JobStats {
     merged_clusters: 0,
     moved_items: 0,
     refreshed_summaries: 0,
+    pruned_jobs: 0,
     duration_ms: 0,
   };
 }

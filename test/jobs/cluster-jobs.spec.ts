@@ -20,6 +20,7 @@ const ZERO_COUNTS = {
   merged_clusters: 0,
   moved_items: 0,
   refreshed_summaries: 0,
+  pruned_jobs: 0,
 };
 
 interface JobJson {
