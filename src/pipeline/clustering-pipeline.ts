@@ -52,19 +52,9 @@ export class ClusteringPipeline {
         else parked.push({ id, reason: result.reason });
       }
     }
-    await this.feedback.forgetMissing(missing);
-    await this.feedback.park(parked);
-    // Whatever will not be embedded now has no retry to wait for.
-    await this.retries.clear([...notWaiting, ...missing, ...parked.map((p) => p.id)]);
-    stats.skipped = notWaiting.length;
-    stats.missing_feedback = missing.length;
-    stats.parked = parked.length;
-    if (prepared.length === 0) return stats;
-
-    const outcomes = await this.embed(prepared.map((p) => p.text));
+    const outcomes = prepared.length > 0 ? await this.embed(prepared.map((p) => p.text)) : [];
     const embedded: EmbeddedItem[] = [];
     const failed: string[] = [];
-    const unembeddable: Array<{ id: string; reason: string }> = [];
     prepared.forEach(({ item }, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) {
@@ -75,14 +65,18 @@ export class ClusteringPipeline {
           vector: outcome.vector,
         });
       } else if (outcome.permanent) {
-        unembeddable.push({ id: item.id, reason: outcome.reason });
+        parked.push({ id: item.id, reason: outcome.reason });
       } else failed.push(item.id);
     });
+    await this.feedback.forgetMissing(missing);
+    await this.feedback.park(parked);
     await this.retries.recordFailures(failed);
-    await this.feedback.park(unembeddable);
-    await this.retries.clear(unembeddable.map((u) => u.id));
+    // Whatever will not be embedded again has no retry to wait for.
+    await this.retries.clear([...notWaiting, ...missing, ...parked.map((p) => p.id)]);
+    stats.skipped = notWaiting.length;
+    stats.missing_feedback = missing.length;
+    stats.parked = parked.length;
     stats.failed_embeddings = failed.length;
-    stats.parked += unembeddable.length;
     if (embedded.length === 0) return stats;
 
     const { plan, persisted, alreadyClustered } = await this.assign.run(embedded);

@@ -36,8 +36,4 @@ export class DeadLetters {
     }
     await pipeline.exec();
   }
-
-  async count(): Promise<number> {
-    return this.redis.xlen(ServiceKeys.deadLetters);
-  }
 }

@@ -42,9 +42,4 @@ export class EmbedRetrySchedule {
   async due(limit: number, now = Date.now()): Promise<string[]> {
     return this.redis.zrangebyscore(ServiceKeys.retryAfter, '-inf', now, 'LIMIT', 0, limit);
   }
-
-  /** How many items wait for an embedding retry. */
-  async pending(): Promise<number> {
-    return this.redis.zcard(ServiceKeys.retryAfter);
-  }
 }
