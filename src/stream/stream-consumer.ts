@@ -79,11 +79,11 @@ export class StreamConsumer {
   private async run(): Promise<void> {
     while (!this.stopping) {
       try {
-        const entries = await this.nextEntries();
+        const { entries, firstDelivery } = await this.nextEntries();
         // Every log line of a batch carries its id: the first entry's id, or the retry round's.
         const batchId = entries[0]?.entryId ?? `retry-${Date.now()}`;
         await withLogContext({ batch_id: batchId }, () =>
-          entries.length > 0 ? this.handle(entries) : this.processDueRetries(),
+          entries.length > 0 ? this.handle(entries, firstDelivery) : this.processDueRetries(),
         );
       } catch (error) {
         this.recovering = true;
@@ -96,29 +96,36 @@ export class StreamConsumer {
     }
   }
 
-  private async nextEntries(): Promise<StreamEntry[]> {
+  /** The next entries to handle; `firstDelivery` when they are new (delivered once, now). */
+  private async nextEntries(): Promise<{ entries: StreamEntry[]; firstDelivery: boolean }> {
     const { batchMaxItems, batchMaxWaitMs, claimIdleMs } = this.options;
     if (this.recovering) {
       const own = await this.stream.readOwnPending(batchMaxItems);
-      if (own.length > 0) return own;
+      if (own.length > 0) return { entries: own, firstDelivery: false };
       this.recovering = false;
     }
     if (Date.now() - this.lastClaimAt >= claimIdleMs / 2) {
       const claimed = await this.stream.claimIdle(claimIdleMs, batchMaxItems);
       if (claimed.length > 0) {
         this.logger.log(`claimed ${claimed.length} entries idle under other consumers`);
-        return claimed;
+        return { entries: claimed, firstDelivery: false };
       }
       this.lastClaimAt = Date.now();
     }
-    if (Date.now() - this.lastRetryCheckAt >= RETRY_CHECK_INTERVAL_MS) return [];
-    return gatherMicroBatch(this.stream, batchMaxItems, batchMaxWaitMs);
+    if (Date.now() - this.lastRetryCheckAt >= RETRY_CHECK_INTERVAL_MS) {
+      return { entries: [], firstDelivery: true };
+    }
+    const entries = await gatherMicroBatch(this.stream, batchMaxItems, batchMaxWaitMs);
+    return { entries, firstDelivery: true };
   }
 
   /** Runs entries through the pipeline; dead-letters what was delivered too often or is unusable. */
-  private async handle(entries: StreamEntry[]): Promise<void> {
+  private async handle(entries: StreamEntry[], firstDelivery: boolean): Promise<void> {
     const started = Date.now();
-    const counts = await this.stream.deliveryCounts(entries.map((e) => e.entryId));
+    // New entries were delivered once, just now: only re-read ones need their count asked.
+    const counts = firstDelivery
+      ? new Map<string, number>()
+      : await this.stream.deliveryCounts(entries.map((e) => e.entryId));
     const dead: Array<{ entry: StreamEntry; reason: string; deliveries?: number }> = [];
     const live: Array<{ entry: StreamEntry; id: string }> = [];
     for (const entry of entries) {
