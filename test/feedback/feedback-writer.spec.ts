@@ -5,10 +5,11 @@ import {
   NewFeedback,
 } from '../../src/feedback/feedback-writer';
 import { FeedbackKeys } from '../../src/redis/keys';
+import { TEST_REDIS_URL } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 9;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
 describe('FeedbackWriter', () => {
   let redis: Redis;

@@ -6,10 +6,11 @@ import { GeminiEmbedder } from '../../src/providers/gemini/gemini-embedder';
 import { ReEmbedKeys, reEmbed } from '../../src/providers/reembed/re-embedder';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../src/redis/keys';
 import { GeminiStandIn } from '../stand-ins/gemini-stand-in';
+import { TEST_REDIS_URL } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 13;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const OLD_MODEL = 'local-v1';
 const TOPICS = ['login fails on android', 'dark mode colours wrong', 'export to csv crashes'];
 

@@ -7,10 +7,11 @@ import {
   UpstashVectorIndexOptions,
 } from '../../src/providers/upstash/upstash-vector-index';
 import { UpstashStandIn } from '../stand-ins/upstash-stand-in';
+import { TEST_REDIS_URL } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 12;
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const MODEL = 'gemini-embedding-001@8';
 const DIMENSIONS = 8;
 

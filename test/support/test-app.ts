@@ -4,9 +4,10 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module';
 import { configureHttp } from '../../src/http/configure-http';
 import { EMBEDDER } from '../../src/pipeline/embed/embedder.port';
+import { TEST_REDIS_URL } from './test-redis';
 import { TopicEmbedder } from './topic-embedder';
 
-export const REDIS_HOST_URL = 'redis://127.0.0.1:6379';
+export const REDIS_HOST_URL = TEST_REDIS_URL;
 
 /**
  * Starts the real application (HTTP server on an ephemeral port, real Redis in database `db`)

@@ -4,8 +4,14 @@ import Redis from 'ioredis';
  * Test files own Redis databases so they never see each other's keys:
  * 1-3 core pipeline and stream, 4-7 jobs/HTTP, 8-11 producers, 12-14 providers.
  */
+/**
+ * The Redis server the tests use: `TEST_REDIS_URL` (no database index), so that several
+ * checkouts can run their suites at once against servers of their own; 127.0.0.1:6379 by default.
+ */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
 export async function openTestRedis(db: number): Promise<Redis> {
-  const redis = new Redis({ host: '127.0.0.1', port: 6379, db, maxRetriesPerRequest: 3 });
+  const redis = new Redis(TEST_REDIS_URL, { db, maxRetriesPerRequest: 3 });
   await redis.flushdb();
   return redis;
 }
@@ -16,7 +22,7 @@ export async function closeTestRedis(redis: Redis): Promise<void> {
 }
 
 export function redisUrl(db: number): string {
-  return `redis://127.0.0.1:6379/${db}`;
+  return `${TEST_REDIS_URL}/${db}`;
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
