@@ -11,6 +11,7 @@
  * Each bar of the issue "Measure and reach" is printed with PASS/FAIL; medians over --runs.
  */
 import 'reflect-metadata';
+import { Calibration } from '../src/calibration/calibration';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -478,6 +479,7 @@ async function timeAssignment(
 ): Promise<ScaleQueryFigures> {
   const BATCH = 256;
   const perRun: Array<{ candidates: number; assign: number; joined: number; own: number }> = [];
+  const calibration = Calibration.none.withItems(queries);
   // One untimed pass first, so that the JIT has seen the code.
   for (let run = 0; run <= runs; run++) {
     let candidatesNs = 0n;
@@ -490,7 +492,7 @@ async function timeAssignment(
       const t0 = process.hrtime.bigint();
       const candidates = await index.candidates(vectors, k);
       const t1 = process.hrtime.bigint();
-      const plan = assignBatch(items, candidates, params, randomUUID);
+      const plan = assignBatch(items, candidates, params, calibration, randomUUID);
       const t2 = process.hrtime.bigint();
       candidatesNs += t1 - t0;
       assignNs += t2 - t1;

@@ -1,15 +1,25 @@
 /**
  * Cluster quality on any labelled CSV, measured through the real service:
  *   npm run eval -- --dataset FILE.csv [--text-column text] [--label-column category] [--json out.json]
+ *                   [--per-label 30] [--background 0.8]
  * Starts the service on a fresh Redis database, streams the rows in through the producer
  * path in random order (labels withheld), waits until every row is clustered, then compares
- * the clusters with the labels.
+ * the clusters with the labels, beside k-means told the true number of labels on the very same
+ * vectors. With `--background`, the service embeds through its Gemini adapter against a local
+ * stand-in whose vectors put unrelated texts at that cosine (a hosted model's scale).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import Redis from 'ioredis';
+import { kMeans } from '../src/eval/kmeans';
 import { ari, bcubed, nmi } from '../src/eval/metrics';
+import { Calibration } from '../src/calibration/calibration';
+import { normalize } from '../src/pipeline/assign/vector-math';
+import { LocalEmbedder } from '../src/providers/local/local-embedder';
+import { GeminiStandIn } from '../test/stand-ins/gemini-stand-in';
+import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';
+import { seededRandom } from './lib/bench-support';
 import { seededShuffle } from '../src/feedback/feedback-file';
 import { FeedbackWriter } from '../src/feedback/feedback-writer';
 import {
@@ -29,7 +39,12 @@ interface EvalOptions {
   source: string;
   timeout: string;
   sweep: boolean;
+  perLabel?: string;
+  background?: string;
 }
+
+/** Dimensions asked of the Gemini stand-in (the service's default EMBEDDING_DIMENSIONS). */
+const GEMINI_DIMENSIONS = 768;
 
 interface Figures {
   items: number;
@@ -133,6 +148,11 @@ async function main(): Promise<void> {
     .option('--timeout <seconds>', 'give up after this long', '600')
     .option('--json <file>', 'also write the figures as JSON')
     .option('--no-sweep', 'skip the second measurement after one full sweep')
+    .option('--per-label <n>', 'use at most n rows of each label (drawn with the seed)')
+    .option(
+      '--background <cosine>',
+      'embed through the Gemini adapter against a stand-in whose unrelated texts meet at this cosine',
+    )
     .parse()
     .opts<EvalOptions>();
 
@@ -140,9 +160,16 @@ async function main(): Promise<void> {
     columns: true,
     skip_empty_lines: true,
   });
-  const labelled = rows.filter((r) => r[options.textColumn]?.trim() && r[options.labelColumn]);
-  if (labelled.length === 0)
+  const usable = rows.filter((r) => r[options.textColumn]?.trim() && r[options.labelColumn]);
+  if (usable.length === 0)
     throw new Error(`no rows with both ${options.textColumn} and ${options.labelColumn}`);
+  const labelled = options.perLabel
+    ? perLabel(usable, options.labelColumn, Number(options.perLabel), Number(options.seed))
+    : usable;
+  const shifted = options.background
+    ? new ShiftedSemanticEmbeddings(Number(options.background))
+    : undefined;
+  const gemini = shifted && (await new GeminiStandIn('eval-key', shifted).start());
 
   const baseUrl = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;
   const throwaway = (await pingRedis(baseUrl)) ? undefined : await startThrowawayRedis();
@@ -151,7 +178,17 @@ async function main(): Promise<void> {
   await redis.flushdb();
   const service = await startService({
     redisUrl,
-    env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'false' },
+    env: {
+      LOG_LEVEL: 'warn',
+      SWEEP_ENABLED: 'false',
+      ...(gemini && {
+        GEMINI_API_KEY: gemini.apiKey,
+        GEMINI_BASE_URL: gemini.url,
+        EMBEDDING_DIMENSIONS: String(GEMINI_DIMENSIONS),
+        // The stand-in has no quota; summaries must not hold back the measurement.
+        GEMINI_SUMMARIES_PER_MINUTE: '100000',
+      }),
+    },
   });
   try {
     const order = seededShuffle(labelled, Number(options.seed));
@@ -184,14 +221,51 @@ async function main(): Promise<void> {
         (Date.now() - sweepStarted) / 1000,
       );
     }
+    const texts = order.filter((_, i) => ids[i]).map((r) => r[options.textColumn]);
+    const vectors = shifted
+      ? (await shifted.embed(texts, GEMINI_DIMENSIONS)).map(normalize)
+      : await localVectors(texts);
+    const gold = order.filter((_, i) => ids[i]).map((r) => r[options.labelColumn]);
+    const k = new Set(gold).size;
+    const { labels } = kMeans(vectors, k, seededRandom(Number(options.seed)));
     printReport(options.dataset, report);
+    process.stdout.write(
+      `${'background_cosine'.padEnd(24)}${Calibration.none.withItems(vectors).background.toFixed(3).padStart(14)}\n` +
+        `k-means told k=${k} on the same vectors: ari ${ari(gold, labels).toFixed(3)}, ` +
+        `nmi ${nmi(gold, labels).toFixed(3)}\n`,
+    );
     if (options.json)
       writeFileSync(options.json, JSON.stringify({ dataset: options.dataset, ...report }, null, 2));
   } finally {
     await service.stop();
     await redis.quit();
     await throwaway?.stop();
+    await gemini?.stop();
   }
+}
+
+/** At most `n` rows of each label, drawn in the seeded order. */
+function perLabel(
+  rows: Record<string, string>[],
+  labelColumn: string,
+  n: number,
+  seed: number,
+): Record<string, string>[] {
+  const taken = new Map<string, number>();
+  return seededShuffle(rows, seed + 1).filter((row) => {
+    const count = taken.get(row[labelColumn]) ?? 0;
+    taken.set(row[labelColumn], count + 1);
+    return count < n;
+  });
+}
+
+/** The local embedder's vectors (what the service uses without keys). */
+async function localVectors(texts: readonly string[]): Promise<Float32Array[]> {
+  const outcomes = await new LocalEmbedder().embed(texts);
+  return outcomes.map((o, i) => {
+    if (!o.ok) throw new Error(`the local embedder cannot read row ${i}: ${o.reason}`);
+    return o.vector;
+  });
 }
 
 main().catch((error: unknown) => {

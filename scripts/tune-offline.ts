@@ -9,12 +9,15 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
+import { Calibration } from '../src/calibration/calibration';
 import { ClusterState } from '../src/clusters/cluster-state';
+import { kMeans } from '../src/eval/kmeans';
 import { ari, bcubed, nmi } from '../src/eval/metrics';
 import { AssignParams, assignBatch } from '../src/pipeline/assign/assign-batch';
-import { dot, norm } from '../src/pipeline/assign/vector-math';
+import { dot, norm, normalize } from '../src/pipeline/assign/vector-math';
 import { DEFAULT_RECIPE, LocalEmbedder } from '../src/providers/local/local-embedder';
 import { SentenceRecipe } from '../src/providers/local/embedding/sentence-encoder';
+import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';
 
 interface Row {
   text: string;
@@ -32,6 +35,11 @@ const program = new Command()
   .option('--anchor <list>', 'anchorThreshold values', '0.3')
   .option('--join-on <rule>', 'what joinThreshold is compared with: centroid | members', 'members')
   .option('--growth-penalty <n>', 'how much the bar to join rises with cluster size', '0.01')
+  .option(
+    '--background <b>',
+    'replay shifted semantic vectors (768-d) whose unrelated pairs meet at this cosine',
+  )
+  .option('--kmeans', 'also report k-means told the number of labels, on the same vectors')
   .option('--recipe <json>', 'overrides of the embedding recipe, as JSON', '{}')
   .option('--max-clusters <n>', 'abandon a run once it has this many clusters', '3000')
   .option(
@@ -50,6 +58,8 @@ const options = program.opts<{
   joinOn: AssignParams['joinOn'];
   growthPenalty: string;
   recipe: string;
+  background?: string;
+  kmeans?: boolean;
   maxClusters: string;
   neighbours: string;
 }>();
@@ -120,12 +130,14 @@ function replay(
   const clusters = new Map<string, ClusterState>();
   const predicted: string[] = new Array<string>(vectors.length);
   let nextId = 0;
+  let calibration = Calibration.none;
   for (let start = 0; start < vectors.length; start += batchSize) {
     const batch = vectors.slice(start, start + batchSize);
     const existing = [...clusters.values()];
     const candidates = batch.map((v) => nearestClusters(v, existing, k));
     const items = batch.map((vector, i) => ({ id: String(start + i), vector }));
-    const plan = assignBatch(items, candidates, params, () => `c${nextId++}`);
+    calibration = calibration.withItems(batch);
+    const plan = assignBatch(items, candidates, params, calibration, () => `c${nextId++}`);
     for (const change of plan.changes) clusters.set(change.state.id, change.state);
     for (const a of plan.assignments) predicted[Number(a.itemId)] = a.clusterId;
     if (clusters.size > maxClusters) return undefined;
@@ -156,7 +168,23 @@ async function main(): Promise<void> {
     return outcome.ok ? [{ row, vector: outcome.vector }] : [];
   });
   const gold = kept.map((k) => k.row.category);
-  const vectors = kept.map((k) => k.vector);
+  const vectors = options.background
+    ? (
+        await new ShiftedSemanticEmbeddings(Number(options.background)).embed(
+          kept.map((k) => k.row.text),
+          768,
+        )
+      ).map(normalize)
+    : kept.map((k) => k.vector);
+  const background = Calibration.none.withItems(vectors).background;
+  console.log(`background (mean cosine of two items): ${background.toFixed(3)}`);
+  if (options.kmeans) {
+    const k = new Set(gold).size;
+    const { labels } = kMeans(vectors, k, seededRandom(Number(options.seed)));
+    console.log(
+      `k-means told k=${k}: NMI ${nmi(gold, labels).toFixed(4)} ARI ${ari(gold, labels).toFixed(4)}`,
+    );
+  }
   console.log(
     `${options.csv}: ${rows.length} rows, ${rows.length - kept.length} unembeddable; model ${embedder.model} ` +
       `(${embedder.dimensions}d), table load ${loadMs.toFixed(0)} ms, embed ${(embedMs / rows.length).toFixed(4)} ms/item`,

@@ -118,17 +118,23 @@ export class Environment {
   SHUTDOWN_TIMEOUT_MS = 20000;
 
   // --- clustering ---
-  @Transform(toNumber)
-  @IsNumber()
-  @Min(-1)
-  @Max(1)
-  JOIN_THRESHOLD = 0.475;
+  // Every similarity threshold below is on the calibrated scale (README, "Calibration"): the
+  // similarity after removing the embedding model's common direction, where unrelated texts
+  // score about 0 and identical ones 1, whatever the model. One set of defaults fits every model.
 
+  /** An item joins the cluster whose members it resembles most if that likeness reaches this. */
   @Transform(toNumber)
   @IsNumber()
   @Min(-1)
   @Max(1)
-  ANCHOR_THRESHOLD = 0.3;
+  JOIN_THRESHOLD = 0.2;
+
+  /** An item joins a cluster only if it resembles the item the cluster was founded on this much. */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  ANCHOR_THRESHOLD = 0.1;
 
   /**
    * What JOIN_THRESHOLD is compared with: `members`, an item's mean similarity to the
@@ -227,14 +233,34 @@ export class Environment {
   @Min(1000)
   SWEEP_LOCK_TTL_MS = 60000;
 
-  /** Cosine similarity of two centroids above which a sweep merges the clusters. */
+  /** Likeness across two clusters' members above which a sweep merges near-duplicates. */
   @Transform(toNumber)
   @IsNumber()
   @Min(-1)
   @Max(1)
-  MERGE_THRESHOLD = 0.5;
+  MERGE_THRESHOLD = 0.3;
 
-  /** How much closer (cosine) an item must be to another cluster than to its own to move. */
+  /**
+   * Clusters of at most this many items that a sweep absorbs into the larger neighbour they
+   * clearly belong to (0 turns absorption off).
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  ABSORB_MAX_SIZE = 2;
+
+  /**
+   * Calibrated similarity (0 = unrelated, 1 = identical) between a small cluster's members and
+   * a larger cluster's at which the sweep absorbs it; rises with the target's size like joins.
+   */
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(-1)
+  @Max(1)
+  ABSORB_THRESHOLD = 0.15;
+
+  /** How much closer (calibrated) an item must be to another cluster than to its own to move. */
   @Transform(toNumber)
   @IsNumber()
   @Min(0)

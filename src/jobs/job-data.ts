@@ -19,6 +19,8 @@ export interface JobFilters {
 /** CONTRACT §4 `stats`: the pipeline's counts summed over the job, plus the sweep's work. */
 export interface JobStats extends BatchStats {
   merged_clusters: number;
+  /** Small clusters a sweep absorbed into a larger neighbour. */
+  absorbed_clusters: number;
   moved_items: number;
   refreshed_summaries: number;
   /** Finished job records older than JOB_RETENTION_DAYS that the sweep removed. */
@@ -58,6 +60,7 @@ export function emptyJobStats(): JobStats {
   return {
     ...emptyStats(),
     merged_clusters: 0,
+    absorbed_clusters: 0,
     moved_items: 0,
     refreshed_summaries: 0,
     pruned_jobs: 0,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
+import { CalibrationStore } from '../calibration/calibration.store';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
 import { ProvidersModule } from '../providers/providers.module';
@@ -65,6 +66,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
           index,
           feedback,
           new BatchPersister(redis),
+          new CalibrationStore(redis),
           embedder.model,
           {
             joinThreshold: env.JOIN_THRESHOLD,

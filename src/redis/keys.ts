@@ -48,4 +48,6 @@ export const ServiceKeys = {
   embedFailures: 'clustering:embed-failures',
   /** Sorted set: feedback id -> epoch ms before which it is not retried. */
   retryAfter: 'clustering:embed-retry-after',
+  /** Hash per embedding model: `sum` (packed float64 sum of its unit item vectors), `count`. */
+  calibration: (model: string) => `clustering:calibration:${model}`,
 } as const;

@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { Calibration } from '../calibration/calibration';
+import { CalibrationStore } from '../calibration/calibration.store';
 import { ClusterState } from '../clusters/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { Environment } from '../config/environment';
@@ -11,6 +13,7 @@ import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { REDIS } from '../redis/redis.module';
 import { ClusterMerger } from './cluster-merger';
 import { ItemMover } from './item-mover';
+import { AbsorbParams, planAbsorptions, stillAbsorbable } from './absorb-plan';
 import { MergeParams, planMerges } from './merge-plan';
 import { PlacedItem, planMoves } from './move-plan';
 import { SweepLease } from './sweep-lock';
@@ -20,6 +23,7 @@ export const SWEEP_SEQ_KEY = 'clustering:sweep:seq';
 
 export interface MaintenanceStats {
   merged_clusters: number;
+  absorbed_clusters: number;
   moved_items: number;
   refreshed_summaries: number;
 }
@@ -34,6 +38,7 @@ export interface MaintenanceStats {
 export class ClusterMaintenance {
   private readonly logger = new Logger(ClusterMaintenance.name);
   private readonly store: ClusterStateStore;
+  private readonly calibrations: CalibrationStore;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -45,26 +50,40 @@ export class ClusterMaintenance {
     private readonly env: Environment,
   ) {
     this.store = new ClusterStateStore(redis);
+    this.calibrations = new CalibrationStore(redis);
   }
 
   async run(lease: SweepLease): Promise<MaintenanceStats> {
     const model = this.embedder.model;
     const seqAtStart = Number((await this.redis.get(ServiceKeys.indexSeq)) ?? 0);
     const changed = await this.changedSinceLastSweep(seqAtStart);
+    const calibration = await this.calibrations.load(model);
 
     lease.assertHeld();
-    const { merged, survivors } = await this.mergeNearDuplicates(model, changed);
+    const { merged, survivors } = await this.mergeNearDuplicates(model, calibration, changed);
     for (const id of survivors) changed?.add(id);
 
     lease.assertHeld();
-    const moves = await this.moveMisplacedItems(model, changed);
+    const absorbed = await this.absorbSmallClusters(model, calibration);
+    for (const id of absorbed.survivors) {
+      survivors.add(id);
+      changed?.add(id);
+    }
+
+    lease.assertHeld();
+    const moves = await this.moveMisplacedItems(model, calibration, changed);
     for (const state of moves.touched) changed?.add(state.id);
 
     lease.assertHeld();
     const refreshed = await this.refreshSummaries(model, changed, survivors);
 
     await this.redis.set(SWEEP_SEQ_KEY, seqAtStart);
-    return { merged_clusters: merged, moved_items: moves.moved, refreshed_summaries: refreshed };
+    return {
+      merged_clusters: merged,
+      absorbed_clusters: absorbed.count,
+      moved_items: moves.moved,
+      refreshed_summaries: refreshed,
+    };
   }
 
   /** Ids changed since the last sweep, or undefined (= every cluster) before the first one. */
@@ -80,17 +99,25 @@ export class ClusterMaintenance {
     return (await this.store.load(await this.redis.smembers(ClusterKeys.all), model)).live;
   }
 
-  private async mergeNearDuplicates(model: string, changed: Set<string> | undefined) {
+  private async mergeNearDuplicates(
+    model: string,
+    calibration: Calibration,
+    changed: Set<string> | undefined,
+  ) {
     const params: MergeParams = {
       threshold: this.env.MERGE_THRESHOLD,
       anchorThreshold: this.env.ANCHOR_THRESHOLD,
       rule: this.env.JOIN_RULE,
     };
-    const pairs = planMerges(await this.liveStates(model), params, changed);
+    const pairs = planMerges(await this.liveStates(model), params, calibration, changed);
     let merged = 0;
     const survivors = new Set<string>();
     for (const pair of pairs) {
-      const outcome = await this.merger.merge(pair, params, model);
+      const outcome = await this.merger.merge(
+        pair,
+        model,
+        (survivor, absorbed) => planMerges([survivor, absorbed], params, calibration).length > 0,
+      );
       if (!outcome) continue;
       merged++;
       survivors.add(outcome.survivor.id);
@@ -106,7 +133,39 @@ export class ClusterMaintenance {
     return { merged, survivors };
   }
 
-  private async moveMisplacedItems(model: string, changed: Set<string> | undefined) {
+  /**
+   * Absorbs small clusters into the larger neighbour they clearly belong to. Every small
+   * cluster is looked at, changed or not: its neighbours may have grown since it was made.
+   */
+  private async absorbSmallClusters(model: string, calibration: Calibration) {
+    const params: AbsorbParams = {
+      maxSize: this.env.ABSORB_MAX_SIZE,
+      threshold: this.env.ABSORB_THRESHOLD,
+      growthPenalty: this.env.JOIN_GROWTH_PENALTY,
+      anchorThreshold: this.env.ANCHOR_THRESHOLD,
+    };
+    const survivors = new Set<string>();
+    if (params.maxSize === 0) return { count: 0, survivors };
+    const pairs = planAbsorptions(await this.liveStates(model), params, calibration);
+    let count = 0;
+    for (const pair of pairs) {
+      const outcome = await this.merger.merge(pair, model, (target, small) =>
+        stillAbsorbable(target, small, params, calibration),
+      );
+      if (!outcome) continue;
+      count++;
+      survivors.add(outcome.survivor.id);
+    }
+    this.metrics.merges(count);
+    if (count > 0) this.logger.log({ msg: 'absorbed small clusters', absorbed_clusters: count });
+    return { count, survivors };
+  }
+
+  private async moveMisplacedItems(
+    model: string,
+    calibration: Calibration,
+    changed: Set<string> | undefined,
+  ) {
     const limit = this.env.SWEEP_MOVE_SCAN_LIMIT;
     if (limit === 0) return { moved: 0, touched: [] };
     const states = await this.liveStates(model);
@@ -125,12 +184,17 @@ export class ClusterMaintenance {
         if (vector) items.push({ id, clusterId: state.id, vector: unpackVector(vector) });
       });
     }
-    const moves = planMoves(items, states, {
-      joinThreshold: this.env.JOIN_THRESHOLD,
-      anchorThreshold: this.env.ANCHOR_THRESHOLD,
-      margin: this.env.MOVE_MARGIN,
-      rule: this.env.JOIN_RULE,
-    });
+    const moves = planMoves(
+      items,
+      states,
+      {
+        joinThreshold: this.env.JOIN_THRESHOLD,
+        anchorThreshold: this.env.ANCHOR_THRESHOLD,
+        margin: this.env.MOVE_MARGIN,
+        rule: this.env.JOIN_RULE,
+      },
+      calibration,
+    );
     const outcome = await this.mover.apply(moves, model);
     this.metrics.moves(outcome.moved);
     if (outcome.moved > 0) this.logger.log({ msg: 'moved items', moved_items: outcome.moved });

@@ -9,7 +9,7 @@ import { REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
 import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
-import { MergePair, MergeParams, planMerges, survivorFirst } from './merge-plan';
+import { MergePair, survivorFirst } from './merge-plan';
 
 /** A merge as executed: the survivor's new state, the absorbed id and the items moved. */
 export interface MergeOutcome {
@@ -19,7 +19,8 @@ export interface MergeOutcome {
 }
 
 /**
- * Executes planned merges, one at a time under the assignment lock. The plan was made from
+ * Executes planned merges (of near-duplicates, or absorptions of small clusters), one at a time
+ * under the assignment lock. The plan was made from
  * state read without the lock, so each pair is checked again with fresh state before the
  * atomic write (`merge-clusters.lua`); a pair that no longer qualifies is left alone.
  */
@@ -35,15 +36,20 @@ export class ClusterMerger {
     this.store = new ClusterStateStore(redis);
   }
 
+  /**
+   * @param qualifies whether the pair (survivor, absorbed), read again under the lock, still
+   *   qualifies for the rule that planned it
+   */
   async merge(
     pair: MergePair,
-    params: MergeParams,
     model: string,
+    qualifies: (survivor: ClusterState, absorbed: ClusterState) => boolean,
   ): Promise<MergeOutcome | undefined> {
     const outcome = await this.lock.run(async (lease) => {
       const fresh = await this.freshStates([pair.survivorId, pair.absorbedId], model);
-      if (fresh.length !== 2 || planMerges(fresh, params).length === 0) return undefined;
+      if (fresh.length !== 2) return undefined;
       const [survivor, absorbed] = survivorFirst(fresh[0], fresh[1]);
+      if (survivor.id !== pair.survivorId || !qualifies(survivor, absorbed)) return undefined;
       const centroid = mergeMeans(
         survivor.centroid,
         survivor.size,

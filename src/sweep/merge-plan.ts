@@ -1,13 +1,15 @@
+import { Calibration } from '../calibration/calibration';
 import { ClusterState } from '../clusters/cluster-state';
 import { JoinRule, similarityBetweenClusters } from '../pipeline/assign/cluster-similarity';
-import { cosine, dot } from '../pipeline/assign/vector-math';
+import { dot } from '../pipeline/assign/vector-math';
 
+/** Thresholds on the calibrated scale (see `Calibration`). */
 export interface MergeParams {
   /** Minimum likeness of two clusters (see `JoinRule`) for them to merge. */
   threshold: number;
   rule: JoinRule;
   /**
-   * Minimum cosine similarity of the two anchors: the merged cluster keeps the survivor's
+   * Minimum calibrated similarity of the two anchors: the merged cluster keeps the survivor's
    * anchor, so the absorbed cluster's origin must lie within reach of it (see assign).
    */
   anchorThreshold: number;
@@ -24,13 +26,16 @@ export interface MergePair {
  * from the most similar down, each cluster in at most one pair (the next sweep continues
  * from the merged state); the larger cluster survives (ties: the smaller id, so every
  * replica plans the same). With `changedIds`, only pairs with a changed cluster are
- * considered: two clusters that did not change were compared by an earlier sweep.
+ * considered: two clusters that did not change were compared by an earlier sweep. Decisions are
+ * taken on `calibration`'s scale.
  */
 export function planMerges(
-  clusters: readonly ClusterState[],
+  rawClusters: readonly ClusterState[],
   params: MergeParams,
+  calibration: Calibration,
   changedIds?: ReadonlySet<string>,
 ): MergePair[] {
+  const clusters = rawClusters.map((c) => viewOf(c, calibration));
   const candidates: Array<{ a: number; b: number; similarity: number }> = [];
   for (let a = 0; a < clusters.length; a++) {
     const aChanged = !changedIds || changedIds.has(clusters[a].id);
@@ -44,7 +49,7 @@ export function planMerges(
       if (similarity < params.threshold) continue;
       if (params.rule === 'members' && !nearDuplicates(clusters[a], clusters[b], similarity))
         continue;
-      if (cosine(clusters[a].anchor, clusters[b].anchor) < params.anchorThreshold) continue;
+      if (dot(clusters[a].anchor, clusters[b].anchor) < params.anchorThreshold) continue;
       candidates.push({ a, b, similarity });
     }
   }
@@ -60,6 +65,15 @@ export function planMerges(
     pairs.push({ survivorId: survivor.id, absorbedId: absorbed.id, similarity });
   }
   return pairs;
+}
+
+/** A cluster's centroid and anchor on the calibrated scale (the view of a mean is a mean). */
+export function viewOf(state: ClusterState, calibration: Calibration): ClusterState {
+  return {
+    ...state,
+    centroid: calibration.view(state.centroid),
+    anchor: calibration.view(state.anchor),
+  };
 }
 
 /** The larger cluster first; equal sizes by id, so the choice does not depend on input order. */

@@ -1,6 +1,8 @@
+import { Calibration } from '../calibration/calibration';
 import { ClusterState } from '../clusters/cluster-state';
 import { JoinRule, similarityToCluster } from '../pipeline/assign/cluster-similarity';
-import { cosine, norm } from '../pipeline/assign/vector-math';
+import { dot, norm } from '../pipeline/assign/vector-math';
+import { viewOf } from './merge-plan';
 
 /** A clustered item with its vector and the cluster it is in. */
 export interface PlacedItem {
@@ -9,6 +11,7 @@ export interface PlacedItem {
   vector: Float32Array;
 }
 
+/** Thresholds on the calibrated scale (see `Calibration`). */
 export interface MoveParams {
   /** An item may only move to a cluster it could have joined (see assign). */
   joinThreshold: number;
@@ -30,13 +33,16 @@ export interface PlannedMove {
  * Plans moves of items that fit another cluster far better than their own. The own cluster
  * is judged without the item (its centroid minus the item's share), else every item would
  * look at home in the cluster it shaped. No move empties a cluster: a cluster of one is a
- * matter for merging. Most gain first.
+ * matter for merging. Most gain first. Decisions are taken on `calibration`'s scale.
  */
 export function planMoves(
-  items: readonly PlacedItem[],
-  clusters: readonly ClusterState[],
+  rawItems: readonly PlacedItem[],
+  rawClusters: readonly ClusterState[],
   params: MoveParams,
+  calibration: Calibration,
 ): PlannedMove[] {
+  const items = rawItems.map((item) => ({ ...item, vector: calibration.view(item.vector) }));
+  const clusters = rawClusters.map((c) => viewOf(c, calibration));
   const byId = new Map(clusters.map((c) => [c.id, c]));
   const norms = new Map(clusters.map((c) => [c.id, norm(c.centroid)]));
   const candidates: PlannedMove[] = [];
@@ -55,7 +61,7 @@ export function planMoves(
       const similarity = similarityToCluster(item.vector, other.centroid, params.rule, otherNorm);
       if (similarity < params.joinThreshold || similarity <= (best?.similarity ?? -Infinity))
         continue;
-      if (cosine(item.vector, other.anchor) < params.anchorThreshold) continue;
+      if (dot(item.vector, other.anchor) < params.anchorThreshold) continue;
       best = { id: other.id, similarity };
     }
     if (best && best.similarity - ownSimilarity >= params.margin) {

@@ -18,6 +18,7 @@ const ZERO_COUNTS = {
   parked: 0,
   skipped: 0,
   merged_clusters: 0,
+  absorbed_clusters: 0,
   moved_items: 0,
   refreshed_summaries: 0,
   pruned_jobs: 0,

@@ -46,7 +46,14 @@ export class GeminiStandIn extends JsonHttpServer {
   private readonly faults: QueuedFault[] = [];
   private readonly summaries: string[] = [];
 
-  constructor(readonly apiKey = 'test-gemini-key') {
+  /**
+   * @param embeddings how texts become vectors: hashed bags of words by default, or e.g.
+   *   `ShiftedSemanticEmbeddings` for a hosted model's value distribution
+   */
+  constructor(
+    readonly apiKey = 'test-gemini-key',
+    private readonly embeddings: StandInEmbeddings = hashedBagsOfWords,
+  ) {
     super();
   }
 
@@ -126,7 +133,7 @@ export class GeminiStandIn extends JsonHttpServer {
     }
     if (operation === 'embed') {
       const wrongDimensions = fault?.kind === 'wrong_dimensions' ? fault.dimensions : undefined;
-      return sendJson(res, 200, { embeddings: this.embed(body, wrongDimensions) });
+      return sendJson(res, 200, { embeddings: await this.embed(body, wrongDimensions) });
     }
     const text = this.summaries.shift() ?? JSON.stringify(plainSummary(body));
     return sendJson(res, 200, {
@@ -145,15 +152,24 @@ export class GeminiStandIn extends JsonHttpServer {
     return queued.fault;
   }
 
-  private embed(body: Record<string, unknown> | undefined, forcedDimensions?: number) {
+  private async embed(body: Record<string, unknown> | undefined, forcedDimensions?: number) {
     const requests = Array.isArray(body?.requests) ? (body.requests as EmbedRequest[]) : [];
-    return requests.map((request) => {
-      const text = (request.content?.parts ?? []).map((p) => p.text ?? '').join(' ');
-      const dimensions = forcedDimensions ?? request.outputDimensionality ?? 3072;
-      return { values: hashedBagOfWords(text, dimensions) };
-    });
+    const texts = requests.map((r) => (r.content?.parts ?? []).map((p) => p.text ?? '').join(' '));
+    const dimensions = forcedDimensions ?? requests[0]?.outputDimensionality ?? 3072;
+    const vectors = await this.embeddings.embed(texts, dimensions);
+    return vectors.map((v) => ({ values: Array.from(v) }));
   }
 }
+
+/** Turns texts into vectors of the requested dimensions, as the stand-in's model. */
+export interface StandInEmbeddings {
+  embed(texts: readonly string[], dimensions: number): Promise<Float32Array[]>;
+}
+
+const hashedBagsOfWords: StandInEmbeddings = {
+  embed: (texts, dimensions) =>
+    Promise.resolve(texts.map((t) => Float32Array.from(hashedBagOfWords(t, dimensions)))),
+};
 
 interface EmbedRequest {
   content?: { parts?: Array<{ text?: string }> };

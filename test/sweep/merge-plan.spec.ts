@@ -1,3 +1,4 @@
+import { Calibration } from '../../src/calibration/calibration';
 import { ClusterState } from '../../src/clusters/cluster-state';
 import { cohesion, planMerges } from '../../src/sweep/merge-plan';
 
@@ -13,6 +14,7 @@ describe('planMerges', () => {
     const pairs = planMerges(
       [cluster('a', [1, 0, 0], 2), cluster('b', [0.99, 0.1, 0], 5), cluster('c', [0, 1, 0], 9)],
       params,
+      Calibration.none,
     );
     expect(pairs).toEqual([{ survivorId: 'b', absorbedId: 'a', similarity: expect.any(Number) }]);
     expect(pairs[0].similarity).toBeGreaterThan(0.99);
@@ -22,6 +24,7 @@ describe('planMerges', () => {
     const pairs = planMerges(
       [cluster('a', [0.5, 0, 0], 3), cluster('b', [0.9, 0.05, 0], 1)],
       params,
+      Calibration.none,
     );
     expect(pairs).toEqual([expect.objectContaining({ survivorId: 'a', absorbedId: 'b' })]);
   });
@@ -31,6 +34,7 @@ describe('planMerges', () => {
     const pairs = planMerges(
       [cluster('a', [1, 0, 0], 1), cluster('b', [1, 0.05, 0], 1), cluster('c', [1, 0.2, 0], 1)],
       params,
+      Calibration.none,
     );
     expect(pairs.map((p) => [p.survivorId, p.absorbedId])).toEqual([['a', 'b']]);
   });
@@ -38,8 +42,8 @@ describe('planMerges', () => {
   it('breaks size ties by id, whatever the input order', () => {
     const x = cluster('x', [1, 0, 0], 4);
     const y = cluster('y', [1, 0.01, 0], 4);
-    expect(planMerges([x, y], params)[0].survivorId).toBe('x');
-    expect(planMerges([y, x], params)[0].survivorId).toBe('x');
+    expect(planMerges([x, y], params, Calibration.none)[0].survivorId).toBe('x');
+    expect(planMerges([y, x], params, Calibration.none)[0].survivorId).toBe('x');
   });
 
   it('keeps apart clusters whose anchors are far apart, however close the centroids', () => {
@@ -49,13 +53,13 @@ describe('planMerges', () => {
       anchor: Float32Array.from([0, 0, 1]),
       size: 3,
     };
-    expect(planMerges([drifted, cluster('a', [1, 0, 0], 3)], params)).toEqual([]);
+    expect(planMerges([drifted, cluster('a', [1, 0, 0], 3)], params, Calibration.none)).toEqual([]);
   });
 
   it('considers only pairs with a changed cluster when told which changed', () => {
     const clusters = [cluster('a', [1, 0, 0], 1), cluster('b', [1, 0.01, 0], 1)];
-    expect(planMerges(clusters, params, new Set(['other']))).toEqual([]);
-    expect(planMerges(clusters, params, new Set(['b']))).toHaveLength(1);
+    expect(planMerges(clusters, params, Calibration.none, new Set(['other']))).toEqual([]);
+    expect(planMerges(clusters, params, Calibration.none, new Set(['b']))).toHaveLength(1);
   });
 });
 
@@ -71,8 +75,8 @@ describe('planMerges under the members rule', () => {
     });
     const clusters = [loose('a'), loose('b')];
     const base = { threshold: 0.5, anchorThreshold: 0 };
-    expect(planMerges(clusters, { ...base, rule: 'centroid' })).toHaveLength(1);
-    expect(planMerges(clusters, { ...base, rule: 'members' })).toEqual([]);
+    expect(planMerges(clusters, { ...base, rule: 'centroid' }, Calibration.none)).toHaveLength(1);
+    expect(planMerges(clusters, { ...base, rule: 'members' }, Calibration.none)).toEqual([]);
   });
 });
 
@@ -89,7 +93,11 @@ describe('planMerges: only near-duplicates merge under the members rule', () => 
   it('merges two fragments of one topic', () => {
     const a = cluster('a', [1, 0, 0], 0.8);
     const b = cluster('b', [0.99, 0.141, 0], 0.8);
-    const pairs = planMerges([a, b], { threshold: 0.5, anchorThreshold: 0, rule: 'members' });
+    const pairs = planMerges(
+      [a, b],
+      { threshold: 0.5, anchorThreshold: 0, rule: 'members' },
+      Calibration.none,
+    );
     expect(pairs).toHaveLength(1);
     expect(cohesion(a.centroid, a.size)).toBeCloseTo((10 * 0.64 - 1) / 9, 5);
   });
@@ -100,10 +108,16 @@ describe('planMerges: only near-duplicates merge under the members rule', () => 
     const b = cluster('b', [0.7071, 0.7071, 0], 0.9);
     const across = 0.81 * 0.7071;
     expect(across).toBeGreaterThan(0.5);
-    expect(planMerges([a, b], { threshold: 0.5, anchorThreshold: 0, rule: 'members' })).toEqual([]);
+    expect(
+      planMerges([a, b], { threshold: 0.5, anchorThreshold: 0, rule: 'members' }, Calibration.none),
+    ).toEqual([]);
     // Under the centroid rule only the threshold counts: cosine 0.71 clears 0.7, so they merge.
     expect(
-      planMerges([a, b], { threshold: 0.7, anchorThreshold: 0, rule: 'centroid' }),
+      planMerges(
+        [a, b],
+        { threshold: 0.7, anchorThreshold: 0, rule: 'centroid' },
+        Calibration.none,
+      ),
     ).toHaveLength(1);
   });
 });

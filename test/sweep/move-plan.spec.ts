@@ -1,3 +1,4 @@
+import { Calibration } from '../../src/calibration/calibration';
 import { ClusterState } from '../../src/clusters/cluster-state';
 import { cosine, normalize } from '../../src/pipeline/assign/vector-math';
 import { planMoves, removeFromMean } from '../../src/sweep/move-plan';
@@ -35,6 +36,7 @@ describe('planMoves', () => {
       ],
       [payments, dark],
       params,
+      Calibration.none,
     );
     expect(moves).toEqual([
       { itemId: 'stray', from: 'payments', to: 'dark', gain: expect.any(Number) },
@@ -49,6 +51,7 @@ describe('planMoves', () => {
         ...params,
         margin: 1.5,
       },
+      Calibration.none,
     );
     expect(moves).toEqual([]);
   });
@@ -59,6 +62,7 @@ describe('planMoves', () => {
       [{ id: 'stray', clusterId: 'payments', vector: stray }],
       [payments, driftedDark],
       params,
+      Calibration.none,
     );
     expect(moves).toEqual([]);
   });
@@ -66,7 +70,12 @@ describe('planMoves', () => {
   it('never empties a cluster', () => {
     const lonely: ClusterState = { id: 'lonely', centroid: stray, anchor: stray, size: 1 };
     expect(
-      planMoves([{ id: 'stray', clusterId: 'lonely', vector: stray }], [lonely, dark], params),
+      planMoves(
+        [{ id: 'stray', clusterId: 'lonely', vector: stray }],
+        [lonely, dark],
+        params,
+        Calibration.none,
+      ),
     ).toEqual([]);
   });
 

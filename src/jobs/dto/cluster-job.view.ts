@@ -27,6 +27,7 @@ export class ClusterJobView {
       parked: 0,
       skipped: 0,
       merged_clusters: 0,
+      absorbed_clusters: 0,
       moved_items: 0,
       refreshed_summaries: 0,
       duration_ms: 420,

@@ -1,12 +1,14 @@
+import { Calibration } from '../../calibration/calibration';
 import { ClusterState } from '../../clusters/cluster-state';
 import { JoinRule, similarityToCluster } from './cluster-similarity';
 import { dot, meanWith, norm } from './vector-math';
 
+/** Every threshold is on the calibrated scale (see `Calibration`): 0 = unrelated, 1 = identical. */
 export interface AssignParams {
-  /** Minimum cosine similarity between an item and a cluster's centroid to join it. */
+  /** Minimum calibrated similarity between an item and a cluster (see `joinOn`) to join it. */
   joinThreshold: number;
   /**
-   * Minimum cosine similarity between an item and the cluster's anchor (founding vector).
+   * Minimum calibrated similarity between an item and the cluster's anchor (founding vector).
    * Centroid-only assignment lets a cluster creep, one borderline item at a time, into a
    * catch-all; the anchor bounds how far from its origin a cluster can reach.
    */
@@ -44,23 +46,34 @@ export interface AssignmentPlan {
 const GROWTH_PENALTY_SCALE = 20;
 
 interface WorkingCluster {
+  /** Raw state, as persisted. */
   state: ClusterState;
-  /** Length of the centroid, for the centroid rule; undefined until needed or after a change. */
+  /** Centroid and anchor on the calibrated scale; recomputed when the centroid changes. */
+  centroidView: Float32Array;
+  anchorView: Float32Array;
+  /** Length of the centroid view, for the centroid rule; undefined until needed or after a change. */
   centroidNorm?: number;
   created: boolean;
   addedItemIds: string[];
+}
+
+/** The bar to join a cluster of `size`: `threshold + penalty * ln(1 + size / 20)`. */
+export function joinBar(threshold: number, penalty: number, size: number): number {
+  return threshold + penalty * Math.log(1 + size / GROWTH_PENALTY_SCALE);
 }
 
 /**
  * Assigns a batch of items, in order, to the nearest existing cluster or to new ones.
  * Pure: `candidates[i]` are the index's nearest clusters for item i (state as of the batch
  * start); clusters created or grown earlier in the batch are seen by later items, so items
- * of one batch can found a cluster together.
+ * of one batch can found a cluster together. Decisions are taken on `calibration`'s scale;
+ * the plan's states are raw.
  */
 export function assignBatch(
   items: readonly ItemToAssign[],
   candidates: readonly ClusterState[][],
   params: AssignParams,
+  calibration: Calibration,
   newClusterId: () => string,
 ): AssignmentPlan {
   const working = new Map<string, WorkingCluster>();
@@ -68,19 +81,24 @@ export function assignBatch(
   const assignments: AssignmentPlan['assignments'] = [];
   const rule = params.joinOn ?? 'centroid';
   const penalty = params.growthPenalty ?? 0;
-  const joinBar = (size: number) =>
-    params.joinThreshold + penalty * Math.log(1 + size / GROWTH_PENALTY_SCALE);
 
   const workingFor = (state: ClusterState): WorkingCluster => {
     let w = working.get(state.id);
     if (!w) {
-      w = { state, created: false, addedItemIds: [] };
+      w = {
+        state,
+        centroidView: calibration.view(state.centroid),
+        anchorView: calibration.view(state.anchor),
+        created: false,
+        addedItemIds: [],
+      };
       working.set(state.id, w);
     }
     return w;
   };
 
   items.forEach((item, i) => {
+    const itemView = calibration.view(item.vector);
     const pool = new Map<string, WorkingCluster>();
     for (const c of candidates[i] ?? []) pool.set(c.id, workingFor(c));
     for (const w of createdInBatch) pool.set(w.state.id, w);
@@ -89,11 +107,14 @@ export function assignBatch(
     let bestSimilarity = -Infinity;
     for (const w of pool.values()) {
       // The centroid's length matters only to the centroid rule: computed once, when needed.
-      if (rule === 'centroid') w.centroidNorm ??= norm(w.state.centroid);
-      const similarity = similarityToCluster(item.vector, w.state.centroid, rule, w.centroidNorm);
-      if (similarity < joinBar(w.state.size) || similarity <= bestSimilarity) continue;
-      // Item and anchor are both unit length, so their dot product is their cosine.
-      if (dot(item.vector, w.state.anchor) < params.anchorThreshold) continue;
+      if (rule === 'centroid') w.centroidNorm ??= norm(w.centroidView);
+      const similarity = similarityToCluster(itemView, w.centroidView, rule, w.centroidNorm);
+      if (
+        similarity < joinBar(params.joinThreshold, penalty, w.state.size) ||
+        similarity <= bestSimilarity
+      )
+        continue;
+      if (dot(itemView, w.anchorView) < params.anchorThreshold) continue;
       best = w;
       bestSimilarity = similarity;
     }
@@ -105,6 +126,7 @@ export function assignBatch(
         centroid: meanWith(state.centroid, state.size, item.vector),
         size: state.size + 1,
       };
+      best.centroidView = meanWith(best.centroidView, state.size, itemView);
       best.centroidNorm = undefined;
       best.addedItemIds.push(item.id);
       assignments.push({ itemId: item.id, clusterId: state.id, similarity: bestSimilarity });
@@ -113,6 +135,8 @@ export function assignBatch(
 
     const founded: WorkingCluster = {
       state: { id: newClusterId(), centroid: item.vector, anchor: item.vector, size: 1 },
+      centroidView: itemView,
+      anchorView: itemView,
       created: true,
       addedItemIds: [item.id],
     };

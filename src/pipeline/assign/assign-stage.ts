@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CalibrationStore } from '../../calibration/calibration.store';
 import { DistributedLock } from '../../redis/distributed-lock';
 import { VectorIndex } from '../../vector-index/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
@@ -42,6 +43,7 @@ export class AssignStage {
     private readonly index: VectorIndex,
     private readonly feedback: FeedbackRepository,
     private readonly persister: BatchPersister,
+    private readonly calibrations: CalibrationStore,
     private readonly model: string,
     private readonly options: AssignStageOptions,
   ) {}
@@ -58,7 +60,12 @@ export class AssignStage {
         todo.map((i) => i.vector),
         this.options.candidatesK,
       );
-      const plan = assignBatch(todo, candidates, this.options, randomUUID);
+      // The batch's own items refine the calibration before they are judged on it, so the first
+      // items of a model bootstrap it without waiting for more.
+      const calibration = (await this.calibrations.load(this.model)).withItems(
+        todo.map((i) => i.vector),
+      );
+      const plan = assignBatch(todo, candidates, this.options, calibration, randomUUID);
       const founders = new Map(todo.map((i) => [i.id, i.title]));
       const provisionalTitles = new Map(
         plan.changes
@@ -72,6 +79,8 @@ export class AssignStage {
         provisionalTitles,
         model: this.model,
       });
+      // A statistic, not state: a save lost to a crash only leaves out this batch's items.
+      if (todo.length > 0) await this.calibrations.save(this.model, calibration);
       return { plan, persisted, alreadyClustered };
     } finally {
       await this.lock.release(lease);

@@ -1,3 +1,4 @@
+import { Calibration } from '../../../src/calibration/calibration';
 import { ClusterState } from '../../../src/clusters/cluster-state';
 import { AssignParams, assignBatch } from '../../../src/pipeline/assign/assign-batch';
 import { normalize } from '../../../src/pipeline/assign/vector-math';
@@ -23,7 +24,13 @@ describe('assignBatch', () => {
   it('joins the most similar cluster among those above the threshold', () => {
     const near = cluster('near', at(10));
     const nearer = cluster('nearer', at(3));
-    const plan = assignBatch([{ id: 'i', vector: at(0) }], [[near, nearer]], params, ids());
+    const plan = assignBatch(
+      [{ id: 'i', vector: at(0) }],
+      [[near, nearer]],
+      params,
+      Calibration.none,
+      ids(),
+    );
     expect(plan.assignments).toEqual([
       {
         itemId: 'i',
@@ -42,6 +49,7 @@ describe('assignBatch', () => {
       [{ id: 'i', vector: at(0) }],
       [[cluster('far', at(60))]],
       params,
+      Calibration.none,
       ids(),
     );
     expect(plan.assignments[0]).toEqual({ itemId: 'i', clusterId: 'new-0', similarity: 1 });
@@ -60,7 +68,7 @@ describe('assignBatch', () => {
       { id: 'b', vector: at(5) },
       { id: 'c', vector: at(90) },
     ];
-    const plan = assignBatch(items, [[], [], []], params, ids());
+    const plan = assignBatch(items, [[], [], []], params, Calibration.none, ids());
     expect(plan.assignments.map((a) => a.clusterId)).toEqual(['new-0', 'new-0', 'new-1']);
     const founded = plan.changes.find((c) => c.state.id === 'new-0');
     expect(founded).toMatchObject({ created: true, addedItemIds: ['a', 'b'] });
@@ -73,7 +81,7 @@ describe('assignBatch', () => {
       { id: 'x', vector: at(10) },
       { id: 'y', vector: at(-10) },
     ];
-    const plan = assignBatch(items, [[start], [start]], params, ids());
+    const plan = assignBatch(items, [[start], [start]], params, Calibration.none, ids());
     const { state } = plan.changes[0];
     expect(state.size).toBe(3);
     const mean = [0, 10, -10]
@@ -101,7 +109,12 @@ describe('assignBatch', () => {
     }));
     const none = walk.map(() => []);
     const clusterOf = (p: AssignParams): Map<string, string> =>
-      new Map(assignBatch(walk, none, p, ids()).assignments.map((a) => [a.itemId, a.clusterId]));
+      new Map(
+        assignBatch(walk, none, p, Calibration.none, ids()).assignments.map((a) => [
+          a.itemId,
+          a.clusterId,
+        ]),
+      );
 
     const unguarded = clusterOf({ joinThreshold: 0.6, anchorThreshold: -1 });
     expect(unguarded.get('az180')).toBe(unguarded.get('az0'));
@@ -122,16 +135,34 @@ describe('assignBatch', () => {
     const item = { id: 'i', vector: at(0) };
 
     it('judges the mean similarity to the members, so a loose cluster does not absorb', () => {
-      const byCentroid = assignBatch([item], [[loose]], { ...params, joinOn: 'centroid' }, ids());
+      const byCentroid = assignBatch(
+        [item],
+        [[loose]],
+        { ...params, joinOn: 'centroid' },
+        Calibration.none,
+        ids(),
+      );
       expect(byCentroid.assignments[0].clusterId).toBe('loose');
 
-      const byMembers = assignBatch([item], [[loose]], { ...params, joinOn: 'members' }, ids());
+      const byMembers = assignBatch(
+        [item],
+        [[loose]],
+        { ...params, joinOn: 'members' },
+        Calibration.none,
+        ids(),
+      );
       expect(byMembers.assignments[0].clusterId).toBe('new-0');
     });
 
     it('still joins a tight cluster, reporting the mean similarity', () => {
       const tight = cluster('tight', at(5), 4);
-      const plan = assignBatch([item], [[tight]], { ...params, joinOn: 'members' }, ids());
+      const plan = assignBatch(
+        [item],
+        [[tight]],
+        { ...params, joinOn: 'members' },
+        Calibration.none,
+        ids(),
+      );
       expect(plan.assignments[0]).toEqual({
         itemId: 'i',
         clusterId: 'tight',
@@ -147,6 +178,7 @@ describe('assignBatch', () => {
         items,
         items.map(() => []),
         params,
+        Calibration.none,
         ids(),
       );
     expect(run()).toEqual(run());
@@ -167,10 +199,16 @@ describe('assignBatch growth penalty', () => {
     const params = { joinThreshold: 0.55, anchorThreshold: 0, joinOn: 'members' as const };
     const newId = () => 'new';
     // Similarity 0.6 to either: enough for both without the penalty...
-    expect(assignBatch([item], [[big]], params, newId).assignments[0].clusterId).toBe('big');
+    expect(
+      assignBatch([item], [[big]], params, Calibration.none, newId).assignments[0].clusterId,
+    ).toBe('big');
     // ...with it, the bar for 400 members is 0.55 + 0.02 * ln(21) ≈ 0.61, for 2 about 0.552.
     const penalised = { ...params, growthPenalty: 0.02 };
-    expect(assignBatch([item], [[big]], penalised, newId).assignments[0].clusterId).toBe('new');
-    expect(assignBatch([item], [[small]], penalised, newId).assignments[0].clusterId).toBe('small');
+    expect(
+      assignBatch([item], [[big]], penalised, Calibration.none, newId).assignments[0].clusterId,
+    ).toBe('new');
+    expect(
+      assignBatch([item], [[small]], penalised, Calibration.none, newId).assignments[0].clusterId,
+    ).toBe('small');
   });
 });

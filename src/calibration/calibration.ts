@@ -1,0 +1,76 @@
+import { dot } from '../pipeline/assign/vector-math';
+
+/**
+ * Weight, in items, of the prior "no common direction" while only a few items are known:
+ * the mean of the first handful of items is mostly those items themselves, and centring on it
+ * would push any two of them apart. Negligible after a few hundred items.
+ */
+const PRIOR_ITEMS = 4;
+
+/**
+ * Where one embedding model puts unrelated texts, learnt from the items it has embedded.
+ *
+ * Models differ in a direction that all their vectors share: the local embedder's unrelated
+ * texts meet at a cosine near 0.1, hosted models' near 0.6-0.8. Every clustering decision is
+ * therefore taken on the calibrated scale: with `mu` the mean of the model's unit item vectors,
+ * `b = |mu|^2` (the mean cosine of two random items, the background) and the view
+ * `v' = (v - mu) / sqrt(1 - b)`, the calibrated similarity of two items is `x'·y'`
+ * `= (x·y - x·mu - y·mu + b) / (1 - b)`: about 0 for unrelated items and 1 for identical
+ * ones, whatever the model's background. The view is affine, so means commute with it: the view
+ * of a raw centroid is the mean of its members' views, and the members rule, cohesion and merged
+ * means keep their meaning. Centroids stay raw in Redis (the contract's mean item embedding), so
+ * refining the calibration never rewrites clusters: they are all seen through the current one.
+ *
+ * Shifting every vector along one common direction and re-normalising (`(s + a·o) / |s + a·o|`
+ * with `o` orthogonal to the texts' own directions) leaves every calibrated similarity unchanged.
+ */
+export class Calibration {
+  /** No calibration: the view is the vector itself (raw cosine). */
+  static readonly none = new Calibration(new Float64Array(0), 0);
+
+  /** The mean direction the views are centred on (shrunk towards 0 while few items are known). */
+  readonly mean: Float32Array;
+  /** Mean cosine of two unrelated items of this model: `|mean|^2`. */
+  readonly background: number;
+  private readonly scale: number;
+
+  /**
+   * @param sum the sum of the model's unit item vectors seen so far (float64: it only grows)
+   * @param count how many vectors `sum` adds up
+   */
+  constructor(
+    readonly sum: Float64Array,
+    readonly count: number,
+  ) {
+    this.mean = new Float32Array(sum.length);
+    const weight = count + PRIOR_ITEMS;
+    for (let i = 0; i < sum.length; i++) this.mean[i] = sum[i] / weight;
+    this.background = count === 0 ? 0 : dot(this.mean, this.mean);
+    // A background of 1 would mean every item is the same vector; keep the scale finite.
+    this.scale = 1 / Math.sqrt(Math.max(1 - this.background, 1e-6));
+  }
+
+  /** The calibration refined with more unit item vectors of the same model. */
+  withItems(vectors: readonly Float32Array[]): Calibration {
+    if (vectors.length === 0) return this;
+    const dimensions = this.count === 0 ? vectors[0].length : this.sum.length;
+    const sum = new Float64Array(dimensions);
+    sum.set(this.sum.subarray(0, Math.min(this.sum.length, dimensions)));
+    for (const vector of vectors) {
+      if (vector.length !== dimensions) continue;
+      for (let i = 0; i < dimensions; i++) sum[i] += vector[i];
+    }
+    return new Calibration(sum, this.count + vectors.length);
+  }
+
+  /**
+   * The vector on the calibrated scale: `(v - mean) / sqrt(1 - background)`. Dot products of
+   * views are calibrated similarities; the view of a mean is the mean of the views.
+   */
+  view(vector: Float32Array): Float32Array {
+    if (this.count === 0 || vector.length !== this.mean.length) return vector;
+    const out = new Float32Array(vector.length);
+    for (let i = 0; i < vector.length; i++) out[i] = (vector[i] - this.mean[i]) * this.scale;
+    return out;
+  }
+}
