@@ -39,6 +39,7 @@ const program = new Command()
     '--background <b>',
     'replay shifted semantic vectors (768-d) whose unrelated pairs meet at this cosine',
   )
+  .option('--per-label <n>', 'use at most n rows of each label')
   .option('--kmeans', 'also report k-means told the number of labels, on the same vectors')
   .option('--recipe <json>', 'overrides of the embedding recipe, as JSON', '{}')
   .option('--max-clusters <n>', 'abandon a run once it has this many clusters', '3000')
@@ -60,6 +61,7 @@ const options = program.opts<{
   recipe: string;
   background?: string;
   kmeans?: boolean;
+  perLabel?: string;
   maxClusters: string;
   neighbours: string;
 }>();
@@ -158,7 +160,12 @@ async function main(): Promise<void> {
   await embedder.embed(['warm up']);
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
-  const order = shuffled(rows, Number(options.seed));
+  const taken = new Map<string, number>();
+  const order = shuffled(rows, Number(options.seed)).filter((row) => {
+    const count = taken.get(row.category) ?? 0;
+    taken.set(row.category, count + 1);
+    return !options.perLabel || count < Number(options.perLabel);
+  });
   const embedStart = process.hrtime.bigint();
   const outcomes = await embedder.embed(order.map((r) => r.text));
   const embedMs = Number(process.hrtime.bigint() - embedStart) / 1e6;

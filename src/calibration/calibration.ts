@@ -1,11 +1,5 @@
+import { ClusterState } from '../clusters/cluster-state';
 import { dot } from '../pipeline/assign/vector-math';
-
-/**
- * Weight, in items, of the prior "no common direction" while only a few items are known:
- * the mean of the first handful of items is mostly those items themselves, and centring on it
- * would push any two of them apart. Negligible after a few hundred items.
- */
-const PRIOR_ITEMS = 4;
 
 /**
  * Where one embedding model puts unrelated texts, learnt from the items it has embedded.
@@ -22,13 +16,14 @@ const PRIOR_ITEMS = 4;
  * refining the calibration never rewrites clusters: they are all seen through the current one.
  *
  * Shifting every vector along one common direction and re-normalising (`(s + a·o) / |s + a·o|`
- * with `o` orthogonal to the texts' own directions) leaves every calibrated similarity unchanged.
+ * with `o` orthogonal to the texts' own directions) leaves every calibrated similarity unchanged:
+ * `v - mu` loses the offset entirely and both it and `sqrt(1 - b)` shrink by `|s + a·o|`.
  */
 export class Calibration {
   /** No calibration: the view is the vector itself (raw cosine). */
   static readonly none = new Calibration(new Float64Array(0), 0);
 
-  /** The mean direction the views are centred on (shrunk towards 0 while few items are known). */
+  /** The mean direction the views are centred on. */
   readonly mean: Float32Array;
   /** Mean cosine of two unrelated items of this model: `|mean|^2`. */
   readonly background: number;
@@ -42,12 +37,27 @@ export class Calibration {
     readonly sum: Float64Array,
     readonly count: number,
   ) {
+    // A plain mean (weights summing to 1) keeps the view exactly invariant to a common shift; the
+    // price is that the first few items of a new model, each a large share of the mean, look
+    // less alike than they are: they may found clusters of their own, which sweeps absorb.
     this.mean = new Float32Array(sum.length);
-    const weight = count + PRIOR_ITEMS;
-    for (let i = 0; i < sum.length; i++) this.mean[i] = sum[i] / weight;
+    for (let i = 0; i < sum.length; i++) this.mean[i] = count === 0 ? 0 : sum[i] / count;
     this.background = count === 0 ? 0 : dot(this.mean, this.mean);
     // A background of 1 would mean every item is the same vector; keep the scale finite.
     this.scale = 1 / Math.sqrt(Math.max(1 - this.background, 1e-6));
+  }
+
+  /** The calibration of the items of these clusters (a centroid is the mean of its members). */
+  static fromClusters(clusters: readonly ClusterState[]): Calibration {
+    if (clusters.length === 0) return Calibration.none;
+    const sum = new Float64Array(clusters[0].centroid.length);
+    let count = 0;
+    for (const { centroid, size } of clusters) {
+      if (centroid.length !== sum.length) continue;
+      for (let i = 0; i < sum.length; i++) sum[i] += centroid[i] * size;
+      count += size;
+    }
+    return new Calibration(sum, count);
   }
 
   /** The calibration refined with more unit item vectors of the same model. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
+import { CalibrationSource } from '../calibration/calibration-source';
 import { CalibrationStore } from '../calibration/calibration.store';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
@@ -66,7 +67,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
           index,
           feedback,
           new BatchPersister(redis),
-          new CalibrationStore(redis),
+          new CalibrationSource(new CalibrationStore(redis), embedder),
           embedder.model,
           {
             joinThreshold: env.JOIN_THRESHOLD,

@@ -22,9 +22,9 @@ export interface AbsorbParams {
 /**
  * Plans absorptions of small clusters (singletons and pairs left behind by items that arrived
  * before their topic's cluster had formed, or just missed the join bar) into the larger cluster
- * whose members they resemble most, when that likeness clears the bar. The target must be
- * larger than the small cluster; a target takes several small clusters in one sweep, its bar
- * rising as it grows. Most similar first; each small cluster at most once.
+ * whose members they resemble most, when that likeness clears the bar. Targets are the clusters
+ * above `maxSize` (small ones do not collect each other); a target takes several small clusters
+ * in one sweep, its bar rising as it grows. Most similar first; each small cluster at most once.
  */
 export function planAbsorptions(
   rawClusters: readonly ClusterState[],
@@ -33,12 +33,11 @@ export function planAbsorptions(
 ): MergePair[] {
   const clusters = rawClusters.map((c) => viewOf(c, calibration));
   const small = clusters.filter((c) => c.size <= params.maxSize);
-  const targets = clusters.filter((c) => c.size > 1);
+  const targets = clusters.filter((c) => c.size > params.maxSize);
   const candidates: Array<{ small: ClusterState; target: ClusterState; similarity: number }> = [];
   for (const s of small) {
     let best: { target: ClusterState; similarity: number } | undefined;
     for (const t of targets) {
-      if (t.id === s.id || t.size <= s.size) continue;
       const similarity = dot(s.centroid, t.centroid);
       if (similarity <= (best?.similarity ?? -Infinity)) continue;
       if (dot(s.anchor, t.anchor) < params.anchorThreshold) continue;
@@ -49,15 +48,11 @@ export function planAbsorptions(
   candidates.sort((a, b) => b.similarity - a.similarity);
 
   const grown = new Map<string, number>();
-  const absorbed = new Set<string>();
   const pairs: MergePair[] = [];
   for (const { small: s, target, similarity } of candidates) {
-    // A small cluster that is itself a target of an earlier absorption stays.
-    if (absorbed.has(target.id) || grown.has(s.id)) continue;
     const size = grown.get(target.id) ?? target.size;
     if (similarity < joinBar(params.threshold, params.growthPenalty, size)) continue;
     grown.set(target.id, size + s.size);
-    absorbed.add(s.id);
     pairs.push({ survivorId: target.id, absorbedId: s.id, similarity });
   }
   return pairs;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { CalibrationStore } from '../../src/calibration/calibration.store';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
 import { packVector, unpackVector } from '../../src/pipeline/assign/vector-math';
 import { EmbedOutcome, Embedder } from '../../src/pipeline/embed/embedder.port';
@@ -146,6 +147,14 @@ describe('reEmbed', () => {
     const feed = await new ClusterStateStore(redis).changesSince(3, target.model);
     expect(feed.live.map((s) => s.id).sort()).toEqual(clusterIds);
     expect(feed.live[0].centroid).toHaveLength(128);
+    // The new model's calibration is rebuilt from its items: their count and mean direction.
+    const calibration = await new CalibrationStore(redis).load(target.model);
+    expect(calibration.count).toBe(9);
+    const items = (await redis.hvalsBuffer(ServiceKeys.itemVectors)).map(unpackVector);
+    for (const d of [0, 17, 127]) {
+      const mean = items.reduce((sum, v) => sum + v[d], 0) / items.length;
+      expect(calibration.mean[d]).toBeCloseTo(mean, 5);
+    }
   });
 
   it('resumes after an interruption without redoing finished clusters', async () => {

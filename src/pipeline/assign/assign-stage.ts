@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CalibrationStore } from '../../calibration/calibration.store';
+import { CalibrationSource } from '../../calibration/calibration-source';
 import { DistributedLock } from '../../redis/distributed-lock';
 import { VectorIndex } from '../../vector-index/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
@@ -43,12 +43,13 @@ export class AssignStage {
     private readonly index: VectorIndex,
     private readonly feedback: FeedbackRepository,
     private readonly persister: BatchPersister,
-    private readonly calibrations: CalibrationStore,
+    private readonly calibration: CalibrationSource,
     private readonly model: string,
     private readonly options: AssignStageOptions,
   ) {}
 
   async run(items: readonly EmbeddedItem[]): Promise<AssignOutcome> {
+    await this.calibration.prepare();
     const lease = await this.lock.acquire(this.options.lockWaitMs);
     if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
     try {
@@ -62,9 +63,7 @@ export class AssignStage {
       );
       // The batch's own items refine the calibration before they are judged on it, so the first
       // items of a model bootstrap it without waiting for more.
-      const calibration = (await this.calibrations.load(this.model)).withItems(
-        todo.map((i) => i.vector),
-      );
+      const calibration = await this.calibration.current(todo.map((i) => i.vector));
       const plan = assignBatch(todo, candidates, this.options, calibration, randomUUID);
       const founders = new Map(todo.map((i) => [i.id, i.title]));
       const provisionalTitles = new Map(
@@ -80,7 +79,7 @@ export class AssignStage {
         model: this.model,
       });
       // A statistic, not state: a save lost to a crash only leaves out this batch's items.
-      if (todo.length > 0) await this.calibrations.save(this.model, calibration);
+      if (todo.length > 0) await this.calibration.save(calibration);
       return { plan, persisted, alreadyClustered };
     } finally {
       await this.lock.release(lease);

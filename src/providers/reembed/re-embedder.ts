@@ -1,4 +1,7 @@
 import Redis from 'ioredis';
+import { Calibration } from '../../calibration/calibration';
+import { CalibrationStore } from '../../calibration/calibration.store';
+import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { parseFeedbackHash } from '../../feedback/feedback-item';
 import { cosine, packVector, unpackVector } from '../../pipeline/assign/vector-math';
 import { Embedder } from '../../pipeline/embed/embedder.port';
@@ -103,7 +106,22 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
     if (groupItems >= itemsPerCall) await flush();
   }
   if (group.length > 0) await flush();
+  await rebuildCalibration(redis, model);
   return report;
+}
+
+/**
+ * The model's calibration from scratch, from its clusters: the sum of a cluster's member
+ * vectors is its size times its centroid, so the live clusters give the sum over all items.
+ */
+async function rebuildCalibration(redis: Redis, model: string): Promise<void> {
+  const { live } = await new ClusterStateStore(redis).load(
+    await redis.smembers(ClusterKeys.all),
+    model,
+  );
+  const store = new CalibrationStore(redis);
+  if (live.length === 0) return store.reset(model);
+  await store.save(model, Calibration.fromClusters(live));
 }
 
 /** A cluster's members: vectors already of `model`, and prepared texts for the rest. */
