@@ -7,6 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { GeminiStandIn } from '../test/stand-ins/gemini-stand-in';
+import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';
 import { UpstashStandIn } from '../test/stand-ins/upstash-stand-in';
 import { ClusterKeys, ServiceKeys } from '../src/redis/keys';
 import { sleep, withDatabase } from './lib/redis-server';
@@ -30,11 +31,8 @@ const VISIBILITY_DELAY_MS = 2_000;
 const CLUSTERING_TIMEOUT_MS = 90_000;
 const SUMMARIES_TIMEOUT_MS = 30_000;
 const CLUSTERS_SHOWN = 15;
-/**
- * The stand-in's vectors are hashed bags of words, far cruder than Gemini's: related feedback
- * shares fewer exact words than meaning, so the demo joins clusters at a lower similarity.
- */
-const STAND_IN_JOIN_THRESHOLD = '0.35';
+/** Where the stand-in puts unrelated texts (a hosted model's scale; the service calibrates). */
+const STAND_IN_BACKGROUND = 0.65;
 
 let redisServer: RedisServer | undefined;
 let gemini: GeminiStandIn | undefined;
@@ -49,7 +47,10 @@ async function main(): Promise<number> {
     console.error(error.message);
     return 1;
   }
-  gemini = await new GeminiStandIn('stand-in-gemini-key').start();
+  gemini = await new GeminiStandIn(
+    'stand-in-gemini-key',
+    new ShiftedSemanticEmbeddings(STAND_IN_BACKGROUND),
+  ).start();
   gemini.inject({ kind: 'rate_limit', retryDelay: '1s' }, RATE_LIMITED_CALLS, 'embed');
   upstash = await new UpstashStandIn(DIMENSIONS, 'stand-in-upstash-token').start();
   upstash.visibilityDelayMs = VISIBILITY_DELAY_MS;
@@ -78,8 +79,6 @@ async function main(): Promise<number> {
           EMBEDDING_DIMENSIONS: String(DIMENSIONS),
           // The stand-in has no quota: name every cluster without waiting for the rate limit.
           GEMINI_SUMMARIES_PER_MINUTE: '6000',
-          JOIN_THRESHOLD: STAND_IN_JOIN_THRESHOLD,
-          ANCHOR_THRESHOLD: '0.2',
           SWEEP_ENABLED: 'false',
         },
       });
