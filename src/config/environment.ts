@@ -127,7 +127,7 @@ export class Environment {
   @IsNumber()
   @Min(-1)
   @Max(1)
-  JOIN_THRESHOLD = 0.2;
+  JOIN_THRESHOLD = 0.22;
 
   /** An item joins a cluster only if it resembles the item the cluster was founded on this much. */
   @Transform(toNumber)
@@ -149,7 +149,7 @@ export class Environment {
   @IsNumber()
   @Min(0)
   @Max(1)
-  JOIN_GROWTH_PENALTY = 0.01;
+  JOIN_GROWTH_PENALTY = 0.06;
 
   @Transform(toInt)
   @IsInt()

@@ -2,9 +2,10 @@ import { cosine, dot, norm } from './vector-math';
 
 /**
  * How an item's (or a cluster's) likeness to a cluster is measured; every decision that
- * compares with JOIN_THRESHOLD or MERGE_THRESHOLD (join, move, merge) uses the same rule.
- * - `members`: the mean cosine similarity to the cluster's members, which for unit-length
- *   items is the dot product with the centroid. A loose cluster scores low, so it stops
+ * compares with JOIN_THRESHOLD or MERGE_THRESHOLD (join, move, merge) uses the same rule, on
+ * calibrated views of the vectors (see `Calibration`).
+ * - `members`: the mean similarity to the cluster's members, which is the dot product with the
+ *   (viewed) centroid, the mean of the members' views. A loose cluster scores low, so it stops
  *   absorbing borderline items instead of growing into a catch-all.
  * - `centroid`: cosine similarity to the centroid, whatever the cluster's spread.
  */
