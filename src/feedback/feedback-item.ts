@@ -25,7 +25,7 @@ export function parseFeedbackHash(
   if (Object.keys(hash).length === 0) return undefined;
   return {
     id,
-    source: (hash.source ?? '').trim().toLowerCase() || 'unknown',
+    source: sourceOf(hash.source),
     title: hash.title ?? '',
     body: hash.body ?? '',
     createdAt: hash.created_at ?? '',
@@ -39,6 +39,15 @@ export function parseFeedbackHash(
     clustered: hash.clustered === 'true',
     clusterId: hash.cluster_id,
   };
+}
+
+/** The longest source name kept: a source is one word (CONTRACT §1), not a document. */
+export const MAX_SOURCE_CHARS = 64;
+
+/** Trimmed, lower-case, cut to MAX_SOURCE_CHARS; `move-items.lua` reads members' sources alike. */
+function sourceOf(raw: string | undefined): string {
+  const source = (raw ?? '').trim().slice(0, MAX_SOURCE_CHARS).trimEnd().toLowerCase();
+  return source || 'unknown';
 }
 
 function parseMetadata(raw: string | undefined): Record<string, unknown> {

@@ -123,8 +123,11 @@ export class ClusteringPipeline {
   }
 }
 
-/** A provisional cluster title from the item that founds it. */
+/** A provisional cluster title from the item that founds it (its beginning: bodies can be MBs). */
 function titleOf(item: FeedbackItem): string {
-  const text = (item.title.trim() || item.body.trim()).replace(/\s+/g, ' ');
+  const text = (item.title.slice(0, 1000).trim() || item.body.slice(0, 1000).trim()).replace(
+    /\s+/g,
+    ' ',
+  );
   return text.length > 80 ? `${text.slice(0, 77)}...` : text || 'New feedback cluster';
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ClusterState } from '../clusters/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
+import { MAX_SOURCE_CHARS } from '../feedback/feedback-item';
 import { meanWith, packVector, unpackVector } from '../pipeline/assign/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { runScript } from '../redis/lua-scripts';
@@ -97,6 +98,7 @@ export class ItemMover {
     const plan = {
       moves: applied.map((m) => ({ item: m.itemId, from: m.from, to: m.to })),
       clusters,
+      sourceChars: MAX_SOURCE_CHARS,
     };
     const moved = (await runScript(
       this.redis,

@@ -66,11 +66,32 @@ describe('LocalEmbedder', () => {
     expect(tokenize('Búsqueda Ärger Привет')).toEqual(['búsqueda', 'ärger', 'привет']);
   });
 
-  it('refuses, permanently and without throwing, a text without words', async () => {
-    const outcomes = await embedder.embed(['', '   ', '?!...', 'card']);
+  it('refuses, permanently and without throwing, a text with nothing visible', async () => {
+    const outcomes = await embedder.embed(['', '   ', '\u200b\u200d\ufe0f', 'card']);
     expect(outcomes.slice(0, 3)).toEqual(
-      Array(3).fill({ ok: false, reason: 'no words in text', permanent: true }),
+      Array(3).fill({ ok: false, reason: 'no words or symbols in text', permanent: true }),
     );
     expect(outcomes[3].ok).toBe(true);
+  });
+
+  it('embeds texts of emoji or punctuation alone by their symbols, alike within a kind', async () => {
+    const [thumbs, moreThumbs, fire, heart, questions, bangs, words] = await Promise.all(
+      ['👍👍👍', '👍', '🔥🔥', '❤️❤️', '???', '!!!', 'The app crashes on start'].map(embedOne),
+    );
+    for (const vector of [thumbs, fire, heart, questions]) {
+      expect(Math.sqrt(dot(vector, vector))).toBeCloseTo(1, 5);
+    }
+    expect(dot(thumbs, moreThumbs)).toBeCloseTo(1, 5);
+    // Any two emoji-only texts are closer than any join threshold; punctuation is another kind.
+    expect(dot(thumbs, fire)).toBeGreaterThan(0.7);
+    expect(dot(heart, fire)).toBeGreaterThan(0.7);
+    expect(dot(questions, bangs)).toBeGreaterThan(0.7);
+    expect(Math.abs(dot(thumbs, questions))).toBeLessThan(0.1);
+    expect(Math.abs(dot(thumbs, words))).toBeLessThan(0.1);
+  });
+
+  it('leaves the vectors of texts with words as they were: symbols count only without words', async () => {
+    const [plain, withEmoji] = await Promise.all(['great app', 'great app!!! 🔥'].map(embedOne));
+    expect(dot(plain, withEmoji)).toBeCloseTo(1, 5);
   });
 });

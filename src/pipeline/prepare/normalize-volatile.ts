@@ -35,10 +35,49 @@ function rule(source: string, flags = 'giu'): RegExp {
   return new RegExp(source, flags);
 }
 
-/** Keeps scheme, host and path; drops query string and fragment, which carry per-user state. */
-const URL_QUERY = rule(
-  String.raw`\b((?:https?|wss?|ftp):\/\/[^\s/?#<>"'\x60]+(?:\/[^\s?#<>"'\x60]*)?)[?#][^\s<>"'\x60)\]]*`,
-);
+/*
+ * URLs are found by their scheme and then read by hand: a pattern for "host, path, then a
+ * query" would re-read the same long path from every later "http://" inside it.
+ */
+const URL_SCHEME = /\b(?:https?|wss?|ftp):\/\//gi;
+/** What ends a URL. */
+const URL_END = /[\s<>"'\x60]/g;
+
+function indexOfAny(text: string, chars: string, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (chars.includes(text[i])) return i;
+  return -1;
+}
+
+/**
+ * Keeps scheme, host and path of every URL; drops query string and fragment, which carry
+ * per-user state, up to the end of the URL or a closing bracket. One pass over the text.
+ */
+function dropQueryStrings(text: string): string {
+  const parts: string[] = [];
+  let copied = 0;
+  let end = -1;
+  URL_SCHEME.lastIndex = 0;
+  for (let scheme = URL_SCHEME.exec(text); scheme; scheme = URL_SCHEME.exec(text)) {
+    const host = scheme.index + scheme[0].length;
+    // The URL ends at the same place as the previous one when that one reached past here.
+    if (end < host) {
+      URL_END.lastIndex = host;
+      end = URL_END.exec(text)?.index ?? text.length;
+    }
+    const afterHost = indexOfAny(text, '/?#', host, end);
+    const query = afterHost === host ? -1 : indexOfAny(text, '?#', host, end);
+    if (query < 0) {
+      URL_SCHEME.lastIndex = Math.max(end, host);
+      continue;
+    }
+    const tail = indexOfAny(text, ')]', query + 1, end);
+    parts.push(text.slice(copied, query));
+    copied = tail < 0 ? end : tail;
+    URL_SCHEME.lastIndex = copied;
+  }
+  parts.push(text.slice(copied));
+  return parts.join('');
+}
 
 /* Lengths are bounded (RFC 5321 limits) so a long run of letters cannot backtrack quadratically. */
 const EMAIL = rule(
@@ -107,7 +146,7 @@ function isIpv4(match: string): boolean {
  * Linear in the length of the text; bound the text before calling on untrusted input.
  */
 export function normalizeVolatile(text: string, options: NormalizeOptions = {}): string {
-  let out = text.replace(URL_QUERY, '$1');
+  let out = dropQueryStrings(text);
   out = out.replace(EMAIL, PLACEHOLDERS.email);
   out = out.replace(UUID, PLACEHOLDERS.uuid);
   for (const pattern of TIMES) out = out.replace(pattern, PLACEHOLDERS.time);

@@ -38,13 +38,26 @@ function boundRaw(text: string, budget: number, keepTail: boolean): string {
   return `${text.slice(0, head)}\n${text.slice(text.length - (budget - head))}`;
 }
 
-function clean(text: string): string {
-  return collapseWhitespace(normalizeVolatile(stripMarkup(text)));
-}
+/** How one segment of raw text is tidied: markup removed, and for the embedder normalised too. */
+type Tidy = (text: string) => string;
 
-/** True when the text says something: a letter or digit outside placeholders. */
-function isReadable(text: string): boolean {
-  return /[\p{L}\p{N}]/u.test(text.replace(PLACEHOLDER_PATTERN, ''));
+const forEmbedding: Tidy = (text) => normalizeVolatile(stripMarkup(text));
+/* Numbers kept: a text of numbers alone ("10/10", "10-4") says them, not "<num>". */
+const forEmbeddingWithNumbers: Tidy = (text) =>
+  normalizeVolatile(stripMarkup(text), { keepNumbers: true });
+const forPeople: Tidy = stripMarkup;
+
+/*
+ * Characters that show nothing: control and format characters (zero-width spaces, joiners,
+ * bidi marks), unassigned code points, lone surrogates, variation selectors and the blank
+ * letters some scripts have (Hangul fillers, the blank Braille pattern).
+ */
+const INVISIBLE =
+  /(?:[\s\p{Cc}\p{Cf}\p{Cs}\p{Cn}\u115F\u1160\u2800\u3164\uFFA0]|\u034F|[\uFE00-\uFE0F])+/gu;
+
+/** True when the text says something in words or numbers, outside placeholders. */
+function hasWords(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text.replace(PLACEHOLDER_PATTERN, '').replace(INVISIBLE, ''));
 }
 
 function subreddit(metadata: Record<string, unknown>): string | undefined {
@@ -107,48 +120,96 @@ function joinSegments(segments: readonly string[]): string {
 /** Shorter lines ("Error", "Thanks") may well be repeated on purpose. */
 const MIN_REPEATED_LINE = 12;
 
-/** Removes body lines that only repeat what the text already says. */
+/** Removes lines of a cleaned body that only repeat what the text already says. */
 function withoutRepeatedLines(body: string, said: string): string {
   const known = said.toLowerCase();
   return body
     .split('\n')
     .filter((line) => {
-      const cleaned = clean(line).toLowerCase();
+      const cleaned = collapseWhitespace(line).toLowerCase();
       return cleaned.length < MIN_REPEATED_LINE || !known.includes(cleaned);
     })
     .join('\n');
 }
 
-/**
- * Turns a feedback item into the text that is embedded and summarised: title, what the
- * source's metadata adds (Sentry exception and top in-app frames, subreddit, GitHub labels)
- * and body, without markup, with volatile tokens replaced by placeholders, at most
- * `maxChars` long. Items with nothing readable are refused with a reason, to be parked.
- */
-export function prepareText(item: FeedbackItem, maxChars: number): PreparedText {
+/** An item's fields as read for preparation, bounded before any pattern sees them. */
+interface RawParts {
+  limit: number;
+  title: string;
+  context: string | undefined;
+  sentry: string[];
+  body: string;
+}
+
+function rawParts(item: FeedbackItem, maxChars: number): RawParts {
   const limit = Math.max(1, Math.floor(Number.isFinite(maxChars) ? maxChars : 1));
   const budget = limit * RAW_BUDGET_FACTOR;
   const source = asString(item.source).toLowerCase();
   const metadata = asRecord(item.metadata) ?? {};
-  const isSentry = source === 'sentry';
-
-  const title = clean(boundRaw(asString(item.title), budget, false));
-  const context = sourceContext(source, metadata);
-  const sentry = isSentry ? sentrySegments(metadata, budget).map(clean) : [];
+  const sentry = source === 'sentry' ? sentrySegments(metadata, budget) : [];
   const metadataHasLocation = sentry[1] !== undefined && sentry[1] !== '';
+  const body = boundRaw(asString(item.body), budget, true);
+  return {
+    limit,
+    title: boundRaw(asString(item.title), budget, false),
+    context: sourceContext(source, metadata),
+    sentry,
+    body: condenseStackTrace(body, metadataHasLocation ? 0 : MAX_FRAMES),
+  };
+}
 
-  const head = joinSegments([title, ...(context ? [clean(context)] : []), ...sentry]);
-  let body = boundRaw(asString(item.body), budget, true);
-  body = condenseStackTrace(body, metadataHasLocation ? 0 : MAX_FRAMES);
-  body = clean(withoutRepeatedLines(body, head));
-  const text = truncateAtWord(joinSegments([head, body]), limit);
+/**
+ * Title, source context, Sentry details and body as one text of at most `limit` characters,
+ * each tidied by `tidy`; `said` is what the item itself says (context left out).
+ */
+function compose(parts: RawParts, tidy: Tidy): { text: string; said: string } {
+  const clean = (text: string) => collapseWhitespace(tidy(text));
+  const title = clean(parts.title);
+  const sentry = parts.sentry.map(clean);
+  const head = joinSegments([title, ...(parts.context ? [clean(parts.context)] : []), ...sentry]);
+  // Tidied whole (one pass of each pattern), line breaks kept for the repeated-line check.
+  const body = collapseWhitespace(withoutRepeatedLines(tidy(parts.body), head));
+  return {
+    text: truncateAtWord(joinSegments([head, body]), parts.limit),
+    said: [title, ...sentry, body].join(' '),
+  };
+}
 
-  if (!isReadable([title, ...sentry, body].join(' '))) {
-    const blank = [item.title, item.body].every((value) => !asString(value).trim());
-    return {
-      ok: false,
-      reason: blank && sentry.every((s) => !s) ? 'empty text' : 'no readable text',
-    };
+/** The item's text with nothing but its visible characters (single spaces between them). */
+function visibleText(parts: RawParts): string {
+  const raw = [parts.title, ...parts.sentry, parts.body].join(' ');
+  return truncateAtWord(raw.replace(INVISIBLE, ' ').trim(), parts.limit);
+}
+
+/**
+ * Turns a feedback item into the text that is embedded: title, what the source's metadata
+ * adds (Sentry exception and top in-app frames, subreddit, GitHub labels) and body, without
+ * markup, with volatile tokens replaced by placeholders, at most `maxChars` long. An item
+ * that says nothing in words keeps its numbers ("10-4"), and one without numbers either is
+ * embedded as its visible characters ("👍👍", "???"): any visible character is content.
+ * Only items with no visible character are refused with a reason, to be parked.
+ */
+export function prepareText(item: FeedbackItem, maxChars: number): PreparedText {
+  const parts = rawParts(item, maxChars);
+  for (const tidy of [forEmbedding, forEmbeddingWithNumbers]) {
+    const { text, said } = compose(parts, tidy);
+    if (hasWords(said)) return { ok: true, text };
   }
-  return { ok: true, text };
+  const visible = visibleText(parts);
+  if (visible) return { ok: true, text: visible };
+  const blank = [item.title, item.body].every((value) => !asString(value).trim());
+  return {
+    ok: false,
+    reason: blank && parts.sentry.every((s) => !s) ? 'empty text' : 'no visible text',
+  };
+}
+
+/**
+ * The item's text as people wrote it, for summaries and issues to quote: the same parts as
+ * `prepareText`, markup removed, but nothing normalised ("Android 14", not "Android <num>").
+ */
+export function readableText(item: FeedbackItem, maxChars: number): string {
+  const parts = rawParts(item, maxChars);
+  const { text, said } = compose(parts, forPeople);
+  return said.replace(INVISIBLE, '') ? text : visibleText(parts);
 }

@@ -3,7 +3,7 @@ import { parseFeedbackHash } from '../../feedback/feedback-item';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
 import { ClusterChange } from '../assign/assign-batch';
 import { cosine, unpackVector } from '../assign/vector-math';
-import { prepareText } from '../prepare/prepare-text';
+import { prepareText, readableText } from '../prepare/prepare-text';
 import { distinctiveTerms, TermStatistics } from './distinctive-terms';
 import { SummaryItem, Summarizer } from './summarizer.port';
 
@@ -61,7 +61,7 @@ export class SummarizeStage {
   /** Summarises one cluster now, whatever its growth (used by sweeps for stale summaries). */
   async summarizeOne(change: Pick<ClusterChange, 'state'>): Promise<void> {
     const { state } = change;
-    const sample = await this.sample(state.id, state.centroid);
+    const { sample, embeddedTexts } = await this.sample(state.id, state.centroid);
     const sources = JSON.parse(
       (await this.redis.hget(ClusterKeys.cluster(state.id), 'sources')) ?? '[]',
     ) as string[];
@@ -70,10 +70,7 @@ export class SummarizeStage {
       size: state.size,
       sources,
       items: sample,
-      terms: distinctiveTerms(
-        sample.map((s) => s.text),
-        this.terms,
-      ),
+      terms: distinctiveTerms(embeddedTexts, this.terms),
     });
     const key = ClusterKeys.cluster(state.id);
     const write = this.redis
@@ -90,31 +87,44 @@ export class SummarizeStage {
     await write.exec();
   }
 
-  private async sample(clusterId: string, centroid: Float32Array): Promise<SummaryItem[]> {
+  /**
+   * The most representative members, with their text as written (to be quoted) and, for the
+   * terms, as embedded (normalised, so that "<num>" counts as no term, like the background).
+   */
+  private async sample(
+    clusterId: string,
+    centroid: Float32Array,
+  ): Promise<{ sample: SummaryItem[]; embeddedTexts: string[] }> {
     const ids = await this.redis.srandmember(ClusterKeys.items(clusterId), SAMPLE_READ);
-    if (ids.length === 0) return [];
+    if (ids.length === 0) return { sample: [], embeddedTexts: [] };
     const read = this.redis.pipeline();
     for (const id of ids) read.hgetall(FeedbackKeys.item(id));
     read.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
     const replies = (await read.exec()) ?? [];
     const vectors = replies[ids.length][1] as (Buffer | null)[];
-    const items: SummaryItem[] = [];
+    const members: Array<{ item: SummaryItem; embedded: string }> = [];
     ids.forEach((id, i) => {
       const item = parseFeedbackHash(id, replies[i][1] as Record<string, string>);
       if (!item) return;
       const prepared = prepareText(item, this.options.maxTextChars);
       const vector = vectors[i];
-      items.push({
-        id,
-        source: item.source,
-        title: item.title,
-        text: prepared.ok ? prepared.text : item.title,
-        metadata: item.metadata,
-        repo: item.repo,
-        githubIssueUrl: item.githubIssueUrl,
-        similarity: vector ? cosine(unpackVector(vector), centroid) : 0,
+      members.push({
+        item: {
+          id,
+          source: item.source,
+          title: item.title,
+          text: readableText(item, this.options.maxTextChars),
+          metadata: item.metadata,
+          repo: item.repo,
+          githubIssueUrl: item.githubIssueUrl,
+          similarity: vector ? cosine(unpackVector(vector), centroid) : 0,
+        },
+        embedded: prepared.ok ? prepared.text : '',
       });
     });
-    return items.sort((a, b) => b.similarity - a.similarity).slice(0, SAMPLE_KEPT);
+    const kept = members
+      .sort((a, b) => b.item.similarity - a.item.similarity)
+      .slice(0, SAMPLE_KEPT);
+    return { sample: kept.map((m) => m.item), embeddedTexts: kept.map((m) => m.embedded) };
   }
 }

@@ -3,7 +3,7 @@ export interface SummaryItem {
   id: string;
   source: string;
   title: string;
-  /** The prepared (normalised, bounded) text. */
+  /** What the item says as its author wrote it (markup removed, bounded, not normalised). */
   text: string;
   metadata: Record<string, unknown>;
   repo?: string;

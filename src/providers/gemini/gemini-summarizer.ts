@@ -76,6 +76,7 @@ const HTML_TAG = /<\/?[a-z][a-z0-9-]*(?:\s[^<>]*)?\/?>/i;
 const SCRIPT_LIKE = /<\s*script|javascript:|vbscript:|data:text\/html|\bon[a-z]+\s*=\s*["']/i;
 const MARKDOWN_LINK = /\[[^\]]*\]\(\s*([^)\s]*)[^)]*\)/g;
 const URL_PATTERN = /\b(?:https?:\/\/|www\.)[^\s<>"'`)\]]+/gi;
+const MAX_URL_SCAN_CHARS = 100_000;
 const REFUSAL =
   /^\s*(?:i'?m sorry|i am sorry|sorry,|i cannot|i can'?t|i'?m unable|i am unable|i won'?t|as an ai\b)/i;
 /** The model repeating an instruction smuggled into the feedback rather than describing it. */
@@ -243,14 +244,18 @@ function urlsOf(items: readonly SummaryItem[]): Set<string> {
   const urls = new Set<string>();
   for (const item of items) {
     const text = [item.title, item.text, item.githubIssueUrl ?? '', JSON.stringify(item.metadata)];
-    for (const [url] of text.join(' ').matchAll(URL_PATTERN)) urls.add(cleanUrl(url));
+    // Producer-written metadata can be megabytes: only its beginning is searched.
+    const scanned = text.join(' ').slice(0, MAX_URL_SCAN_CHARS);
+    for (const [url] of scanned.matchAll(URL_PATTERN)) urls.add(cleanUrl(url));
   }
   return urls;
 }
 
-/** Trailing punctuation belongs to the sentence, not the URL. */
+/** Trailing punctuation belongs to the sentence, not the URL (a loop: `[.,]+$` is quadratic). */
 function cleanUrl(url: string): string {
-  return url.replace(/[.,;:!?]+$/, '');
+  let end = url.length;
+  while (end > 0 && '.,;:!?'.includes(url[end - 1])) end--;
+  return url.slice(0, end);
 }
 
 /** A token bucket that lets callers wait (up to a bound) for the next token. */

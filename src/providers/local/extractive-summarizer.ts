@@ -22,8 +22,9 @@ const ISSUE_TERMS = 10;
 /** Only the most representative items are considered for the title. */
 const TITLE_CANDIDATE_ITEMS = 5;
 const TITLE_TERMS = 6;
-/** Raw titles are cut before any regex runs on them. */
+/** Raw titles and texts are cut before any regex runs on them. */
 const RAW_TITLE_BUDGET = 2000;
+const RAW_TEXT_BUDGET = 8000;
 
 const SOURCE_NAMES: Record<string, string> = {
   reddit: 'Reddit',
@@ -65,8 +66,8 @@ function readSample(input: SummaryInput | undefined): SampleItem[] {
     return [
       {
         source: asString(item.source).toLowerCase() || 'unknown',
-        title: asString(item.title),
-        text: asString(item.text),
+        title: asString(item.title).slice(0, RAW_TITLE_BUDGET),
+        text: asString(item.text).slice(0, RAW_TEXT_BUDGET),
         metadata: item.metadata,
         repo: asString(item.repo) || undefined,
         githubIssueUrl: asString(item.githubIssueUrl) || undefined,
@@ -89,10 +90,26 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/*
+ * Edge characters are trimmed by a loop, not by `[...]+$`, which tries again from every
+ * character of a long run.
+ */
+const TRAILING_BEFORE_ELLIPSIS = /[\s,;:.\-–—(/]/u;
+const LEADING_IN_HEADLINE = /[\s,;:.\-–—|/]/u;
+const TRAILING_IN_HEADLINE = /[\s,;:\-–—|/]/u;
+
+function trimEdges(text: string, leading: RegExp | undefined, trailing: RegExp): string {
+  let start = 0;
+  let end = text.length;
+  while (leading && start < end && leading.test(text[start])) start++;
+  while (end > start && trailing.test(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
 /** Cuts to `max` characters on a word boundary, marking the cut with an ellipsis. */
 function fit(text: string, max: number): string {
   if (text.length <= max) return text;
-  return `${truncateAtWord(text, max - 1).replace(/[\s,;:.\-–—(/]+$/u, '')}…`;
+  return `${trimEdges(truncateAtWord(text, max - 1), undefined, TRAILING_BEFORE_ELLIPSIS)}…`;
 }
 
 /**
@@ -103,11 +120,14 @@ function headline(raw: string): string {
   const text = normalizeVolatile(stripMarkup(raw.slice(0, RAW_TITLE_BUDGET)), {
     keepNumbers: true,
   });
-  const tidy = collapseWhitespace(
-    removePlaceholders(text)
-      .replace(/\(\s*\)|\[\s*\]|''|""/g, ' ')
-      .replace(/\s+([,.;:!?)])/g, '$1'),
-  ).replace(/^[\s,;:.\-–—|/]+|[\s,;:\-–—|/]+$/gu, '');
+  const tidy = trimEdges(
+    collapseWhitespace(removePlaceholders(text).replace(/\(\s*\)|\[\s*\]|''|""/g, ' ')).replace(
+      / ([,.;:!?)])/g,
+      '$1',
+    ),
+    LEADING_IN_HEADLINE,
+    TRAILING_IN_HEADLINE,
+  );
   return tidy.replace(/\.$/, '').replace(/^\p{Ll}/u, (first) => first.toUpperCase());
 }
 

@@ -48,7 +48,7 @@ export class LocalEmbedder implements Embedder {
       const vector = encoder.encode(text);
       return vector
         ? { ok: true, vector }
-        : { ok: false, reason: 'no words in text', permanent: true };
+        : { ok: false, reason: 'no words or symbols in text', permanent: true };
     });
   }
 

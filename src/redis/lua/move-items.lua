@@ -7,8 +7,9 @@
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601
 -- ARGV[3] JSON plan: { moves: [{ item, from, to }],
---                      clusters: [{ id, size, centroid, centroidArg }] } where `size` is the
---                      membership the new centroid was computed from (before the moves)
+--                      clusters: [{ id, size, centroid, centroidArg }], sourceChars } where
+--                      `size` is the membership the new centroid was computed from (before the
+--                      moves) and `sourceChars` the longest source name kept
 -- ARGV[n] packed float32 centroids, referenced by centroidArg.
 -- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
@@ -47,8 +48,12 @@ for _, cluster in ipairs(plan.clusters) do
   -- must not list it any more.
   local seen, sources = {}, {}
   for _, id in ipairs(members) do
-    local source = redis.call('HGET', 'feedback:' .. id, 'source')
-    source = source and string.lower((string.gsub(source, '^%s*(.-)%s*$', '%1'))) or ''
+    local source = redis.call('HGET', 'feedback:' .. id, 'source') or ''
+    -- Trimmed as parseFeedbackHash does; the pattern only ever sees sourceChars characters,
+    -- since a source is producer-written and may be any length.
+    local first = string.find(source, '%S')
+    source = first and string.sub(source, first, first + plan.sourceChars - 1) or ''
+    source = string.lower((string.gsub(source, '%s*$', '')))
     if source == '' then source = 'unknown' end
     if not seen[source] then seen[source] = true; sources[#sources + 1] = source end
   end

@@ -1,5 +1,9 @@
 import { FeedbackItem } from '../../../src/feedback/feedback-item';
-import { prepareText, PreparedText } from '../../../src/pipeline/prepare/prepare-text';
+import {
+  prepareText,
+  PreparedText,
+  readableText,
+} from '../../../src/pipeline/prepare/prepare-text';
 
 function item(fields: Partial<FeedbackItem>): FeedbackItem {
   return {
@@ -201,12 +205,37 @@ describe('prepareText', () => {
     });
   });
 
-  it('refuses an item with nothing but punctuation, numbers and volatile tokens', () => {
+  it('keeps numbers, punctuation and emoji as content when the item says nothing else', () => {
+    expect(textOf(prepareText(item({ body: '10-4' }), 4000))).toBe('10-4');
+    expect(textOf(prepareText(item({ title: '10/10' }), 4000))).toBe('10/10');
+    expect(
+      textOf(prepareText(item({ body: '3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b 42' }), 4000)),
+    ).toBe('<uuid> 42');
+    expect(textOf(prepareText(item({ title: '👍👍👍' }), 4000))).toBe('👍👍👍');
+    expect(textOf(prepareText(item({ title: '???' }), 4000))).toBe('???');
+    expect(textOf(prepareText(item({ body: '\u200b-----\u0000' }), 4000))).toBe('-----');
+    // Words keep the usual normalisation.
+    expect(textOf(prepareText(item({ title: 'Android 14' }), 4000))).toBe('Android <num>');
+  });
+
+  it('refuses an item with no visible character', () => {
     const prepared = prepareText(
-      item({ title: '!!!', body: '--- 123 3f2a9c1e-8b7d-4e6f-9a0b-1c2d3e4f5a6b 2024-01-01 ...' }),
+      item({ title: '\u200b\u200d', body: '\u0000\ufeff \u3164\n' }),
       4000,
     );
-    expect(prepared).toEqual({ ok: false, reason: 'no readable text' });
+    expect(prepared).toEqual({ ok: false, reason: 'no visible text' });
+  });
+
+  it('gives people the text as written: markup removed, nothing normalised', () => {
+    const written = item({
+      title: 'App crashes on **Android 14**',
+      body: 'Since 2024-05-01 10:22, see <b>bob@example.com</b>',
+    });
+    expect(readableText(written, 4000)).toBe(
+      'App crashes on Android 14. Since 2024-05-01 10:22, see bob@example.com',
+    );
+    expect(readableText(item({ title: '👍👍' }), 4000)).toBe('👍👍');
+    expect(readableText(item({ title: 'x'.repeat(50) }), 20)).toHaveLength(20);
   });
 
   it('does not let context alone make an empty post readable', () => {

@@ -1,5 +1,6 @@
 import stem from 'wink-porter2-stemmer';
 import { fnv1a } from './hashing';
+import { symbolFeatures } from './symbol-features';
 import { tokenize } from './tokenize';
 import { WordFrequencies } from './word-frequencies';
 import { WordVectors } from './word-vectors';
@@ -46,10 +47,11 @@ export class SentenceEncoder {
     this.vectors = removeTopComponents(table, recipe.removedComponents);
   }
 
-  /** Undefined when the text has no word at all. */
+  /** Undefined when the text has neither a word nor a visible symbol. */
   encode(text: string): Float32Array | undefined {
     const tokens = tokenize(text);
-    if (tokens.length === 0) return undefined;
+    // A mark alone (the variation selector of "❤️") is a token, but no word.
+    if (!tokens.some((token) => LETTER_OR_NUMBER.test(token))) return this.encodeSymbols(text);
     const out = new Float32Array(this.dimensions);
     const d = this.table.dimensions;
     const sum = out.subarray(0, d);
@@ -105,7 +107,23 @@ export class SentenceEncoder {
     return out;
   }
 
+  /**
+   * A text without words ("👍👍👍", "???") as a vector of the lexical block alone, made of its
+   * symbols; texts with words never get such features, so their vectors are unchanged.
+   */
+  private encodeSymbols(text: string): Float32Array | undefined {
+    const features = symbolFeatures(text);
+    if (features.length === 0 || this.recipe.lexicalDimensions === 0) return undefined;
+    const out = new Float32Array(this.dimensions);
+    const lexical = out.subarray(this.semanticDimensions);
+    for (const [feature, weight] of features) addHashed(lexical, feature, weight);
+    scaleToLength(lexical, 1);
+    return normOf(lexical) > 0 ? out : undefined;
+  }
+
   private stem(token: string): string {
+    // The stemmer's suffix rules are quadratic in the word's length; no word is this long.
+    if (token.length > MAX_STEMMED_CHARS) return token;
     let cached = this.stems.get(token);
     if (cached === undefined) {
       // Bounded: typos make the stream's vocabulary open-ended.
@@ -116,6 +134,11 @@ export class SentenceEncoder {
     return cached;
   }
 }
+
+const LETTER_OR_NUMBER = /[\p{L}\p{N}]/u;
+
+/** Longer tokens (hashes, base64, runs of one letter) are hashed as they are. */
+const MAX_STEMMED_CHARS = 64;
 
 /** The semantic block holds the sum, the max and the min of the word vectors. */
 const SEMANTIC_PARTS = 3;
