@@ -287,6 +287,65 @@ describe('stream to clusters (real Redis, whole service)', () => {
       expect(await fixture.redis.hget(`feedback:${id}`, 'clustered')).toBe('true');
   });
 
+  it('clusters items of emoji, digits or punctuation alone; parks only those with nothing visible', async () => {
+    await fixture.start();
+    const symbolic = ['👍👍👍', '👍', '🔥🔥', '❤️❤️', '10/10', '10-4', '???', '!!!', '-----'];
+    const ids: Record<string, string> = {};
+    for (const title of symbolic) {
+      ids[title] = (await fixture.writer.write({ source: 'manual', title })).id;
+    }
+    // Nothing visible at all: zero-width characters, a NUL, a Hangul filler.
+    const { id: invisible } = await fixture.writer.write({
+      source: 'manual',
+      title: '\u200b\u200d',
+      body: '\u0000 \u3164',
+    });
+
+    await waitForStreamConsumed(fixture.redis);
+
+    for (const title of symbolic) {
+      expect([title, await fixture.redis.hget(`feedback:${ids[title]}`, 'clustered')]).toEqual([
+        title,
+        'true',
+      ]);
+    }
+    // Emoji-only reviews land together, apart from punctuation and from numbers.
+    const emoji = await Promise.all(
+      ['👍👍👍', '👍', '🔥🔥', '❤️❤️'].map((t) => clusterOf(fixture.redis, ids[t])),
+    );
+    expect(new Set(emoji).size).toBe(1);
+    expect(await clusterOf(fixture.redis, ids['???'])).not.toBe(emoji[0]);
+    expect(await clusterOf(fixture.redis, ids['10/10'])).not.toBe(emoji[0]);
+    expect(await fixture.redis.smembers('feedback:unclustered')).toEqual([invisible]);
+    expect(JSON.parse((await fixture.redis.hget('clustering:parked', invisible))!)).toMatchObject({
+      reason: 'no visible text',
+    });
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+  });
+
+  it('names clusters in the items’ own words, not in the embedder’s placeholders', async () => {
+    await fixture.start();
+    for (const title of [
+      'App crashes on Android 14 after the update',
+      'Crash on Android 14 right after the update',
+      'Android 14: app crashes since the update',
+    ]) {
+      await fixture.writer.write({ source: 'manual', title, body: 'Seen at 10:22 on build 512' });
+    }
+    await waitUntilNothingWaits(fixture.redis);
+    const [clusterId] = await fixture.redis.smembers('clusters:all');
+    await waitFor(
+      async () => (await fixture.redis.hget('clustering:summaries:size', clusterId)) !== null,
+      10_000,
+      'the cluster to be summarised',
+    );
+    const cluster = await fixture.redis.hgetall(`cluster:${clusterId}`);
+    const shown = [cluster.title, cluster.summary, cluster.issue_title, cluster.issue_description];
+    expect(shown.join('\n')).toContain('Android 14');
+    expect(cluster.summary).toContain('build 512');
+    for (const text of shown) expect(text).not.toMatch(/<(?:num|time|id|hex|uuid|email|ip)>/);
+  });
+
   it('answers the ECS probes', async () => {
     // No consumer, so nothing recreates the group while the probe is asked.
     const app = await fixture.start({ CONSUMER_ENABLED: 'false' });
