@@ -1,0 +1,93 @@
+import { performance } from 'node:perf_hooks';
+import Redis from 'ioredis';
+import { MAX_SOURCE_CHARS, parseFeedbackHash } from '../../src/feedback/feedback-item';
+import { packVector } from '../../src/pipeline/assign/vector-math';
+import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
+import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
+import { runScript } from '../../src/redis/lua-scripts';
+import { closeTestRedis, openTestRedis } from '../support/test-redis';
+
+const KEYS = [
+  ServiceKeys.assignLock,
+  ClusterKeys.all,
+  ServiceKeys.indexSeq,
+  ServiceKeys.indexChanges,
+  ServiceKeys.centroids,
+];
+
+describe('move-items.lua', () => {
+  let redis: Redis;
+  let lease: LockLease;
+
+  beforeEach(async () => {
+    redis = await openTestRedis(1);
+    lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 10_000).tryAcquire())!;
+    for (const [clusterId, members] of [
+      ['c1', ['a', 'b']],
+      ['c2', ['c']],
+    ] as const) {
+      await redis.sadd(ClusterKeys.all, clusterId);
+      await redis.hset(ClusterKeys.cluster(clusterId), { id: clusterId, size: members.length });
+      await redis.sadd(ClusterKeys.items(clusterId), ...members);
+      for (const id of members) await redis.hset(`feedback:${id}`, { id, cluster_id: clusterId });
+    }
+  });
+  afterEach(async () => closeTestRedis(redis));
+
+  const moveBToC2 = () =>
+    runScript(redis, 'moveItems', KEYS, [
+      lease.token,
+      '2024-05-01T10:00:00.000Z',
+      JSON.stringify({
+        moves: [{ item: 'b', from: 'c1', to: 'c2' }],
+        clusters: [
+          { id: 'c1', size: 2, centroid: '[1,0]', centroidArg: 4 },
+          { id: 'c2', size: 1, centroid: '[0,1]', centroidArg: 5 },
+        ],
+        sourceChars: MAX_SOURCE_CHARS,
+      }),
+      packVector(Float32Array.from([1, 0])),
+      packVector(Float32Array.from([0, 1])),
+    ]);
+
+  it('moves an item and recomputes sizes and sources from the members', async () => {
+    await redis.hset('feedback:a', 'source', ' Reddit ');
+    await redis.hset('feedback:b', 'source', 'sentry');
+    await redis.hset('feedback:c', 'source', 'github');
+
+    expect(await moveBToC2()).toBe(1);
+    expect(await redis.hget('feedback:b', 'cluster_id')).toBe('c2');
+    expect(await redis.hmget(ClusterKeys.cluster('c1'), 'size', 'sources')).toEqual([
+      '1',
+      JSON.stringify(['reddit']),
+    ]);
+    expect(await redis.hmget(ClusterKeys.cluster('c2'), 'size', 'sources')).toEqual([
+      '2',
+      JSON.stringify(['github', 'sentry']),
+    ]);
+  });
+
+  it('reads a 200 kB source in linear time, cut as the service cuts sources', async () => {
+    // Spaces around a letter: a "trim" pattern inside Redis was quadratic on this.
+    const huge = `R${' '.repeat(100_000)}x${' '.repeat(100_000)}`;
+    await redis.hset('feedback:b', 'source', huge);
+    await redis.hset('feedback:c', 'source', `  ${'Q'.repeat(200_000)}`);
+
+    const started = performance.now();
+    expect(await moveBToC2()).toBe(1);
+    expect(performance.now() - started).toBeLessThan(1000);
+    const sources = JSON.parse((await redis.hget(ClusterKeys.cluster('c2'), 'sources'))!);
+    expect(sources).toEqual(['q'.repeat(MAX_SOURCE_CHARS), 'r']);
+    // The same names the service gives these items when it reads them.
+    expect(parseFeedbackHash('b', { source: huge })?.source).toBe('r');
+    expect(parseFeedbackHash('c', { source: `  ${'Q'.repeat(200_000)}` })?.source).toBe(
+      'q'.repeat(MAX_SOURCE_CHARS),
+    );
+  });
+
+  it('writes nothing when the lock is lost', async () => {
+    await redis.set(ServiceKeys.assignLock, 'someone else');
+    await expect(moveBToC2()).rejects.toThrow(/FENCED/);
+    expect(await redis.smembers(ClusterKeys.items('c1'))).toHaveLength(2);
+  });
+});
