@@ -70,10 +70,13 @@ function subreddit(metadata: Record<string, unknown>): string | undefined {
 
 function githubLabels(metadata: Record<string, unknown>): string | undefined {
   const raw = metadata.labels;
+  // Bounded before use: metadata is producer-written and may hold a million labels.
   const labels = (
     Array.isArray(raw)
-      ? raw.map((label) => asString(asRecord(label)?.name ?? label))
-      : asString(raw).split(',')
+      ? raw.slice(0, MAX_LABELS * 10).map((label) => asString(asRecord(label)?.name ?? label))
+      : asString(raw)
+          .slice(0, MAX_LABELS * 100)
+          .split(',')
   )
     .map((label) => label.trim().slice(0, 50))
     .filter((label) => label.length > 0)

@@ -18,6 +18,7 @@ export interface SentryDetails {
 /* Metadata is producer-written: long strings and huge frame lists are cut before use. */
 const MAX_FIELD_CHARS = 1000;
 const MAX_FRAMES_SCANNED = 500;
+const MAX_CHAINED_EXCEPTIONS = 50;
 
 /* Sentry's event-level `type` says what kind of event it is, not which exception. */
 const EVENT_TYPES = new Set(['error', 'default', 'transaction', 'csp', 'expectct', 'hpkp']);
@@ -50,6 +51,7 @@ function exceptionValues(exception: Record<string, unknown> | undefined) {
   const values = exception?.values;
   if (!Array.isArray(values)) return [];
   return values
+    .slice(-MAX_CHAINED_EXCEPTIONS)
     .map(asRecord)
     .filter((value) => value !== undefined)
     .reverse();
