@@ -20,8 +20,8 @@ import { buildPrompt, validateSummary } from '../../src/providers/gemini/gemini-
 import { tokenize } from '../../src/providers/local/embedding/tokenize';
 import { ExtractiveSummarizer } from '../../src/providers/local/extractive-summarizer';
 import { LocalEmbedder } from '../../src/providers/local/local-embedder';
-import { FeedbackItem } from '../../src/feedback/feedback-item';
 import { adversarialStrings } from '../support/adversarial-text';
+import { feedbackItem } from '../support/feedback-item';
 
 /** The budget per call on a 16 kB string: anything worse than linear blows it by far. */
 const BUDGET_MS = 50;
@@ -32,16 +32,7 @@ const BUDGET_MS = 50;
  */
 const ATTEMPTS = 3;
 
-const item = (fields: Partial<FeedbackItem>): FeedbackItem => ({
-  id: 'f1',
-  source: 'manual',
-  title: '',
-  body: '',
-  createdAt: '2024-05-01T10:00:00Z',
-  metadata: {},
-  clustered: false,
-  ...fields,
-});
+const item = feedbackItem;
 
 const summaryItem = (text: string): SummaryItem => ({
   id: 'f1',

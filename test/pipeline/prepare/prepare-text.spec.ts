@@ -4,19 +4,9 @@ import {
   PreparedText,
   readableText,
 } from '../../../src/pipeline/prepare/prepare-text';
+import { feedbackItem } from '../../support/feedback-item';
 
-function item(fields: Partial<FeedbackItem>): FeedbackItem {
-  return {
-    id: 'f1',
-    source: 'manual',
-    title: '',
-    body: '',
-    createdAt: '2024-05-01T10:00:00Z',
-    metadata: {},
-    clustered: false,
-    ...fields,
-  };
-}
+const item = feedbackItem;
 
 function textOf(prepared: PreparedText): string {
   if (!prepared.ok) throw new Error(`not prepared: ${prepared.reason}`);
