@@ -13,6 +13,21 @@ export interface FeedbackLookup {
   unreadable?: string;
 }
 
+/*
+ * Reasons earlier versions parked items for that are content now: text of emoji, digits or
+ * punctuation alone ("👍👍", "10/10", "???") is clustered (CONTRACT §1).
+ */
+const RETIRED_PARK_REASONS: ReadonlySet<string> = new Set(['no readable text', 'no words in text']);
+
+function isRetiredParking(record: string | null): boolean {
+  try {
+    const { reason } = JSON.parse(record ?? '{}') as { reason?: unknown };
+    return typeof reason === 'string' && RETIRED_PARK_REASONS.has(reason);
+  } catch {
+    return false;
+  }
+}
+
 /** Reads feedback for clustering and records the items the service gives up on. */
 export class FeedbackRepository {
   constructor(private readonly redis: Redis) {}
@@ -70,10 +85,13 @@ export class FeedbackRepository {
     if (ids.length > 0) await this.redis.hdel(ServiceKeys.parked, ...ids);
   }
 
-  /** The ids among `ids` that are parked. */
+  /**
+   * The ids among `ids` that are parked, except those parked for a reason this version no
+   * longer parks for: jobs and sweeps offer those again.
+   */
   async parkedAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const values = await this.redis.hmget(ServiceKeys.parked, ...ids);
-    return new Set(ids.filter((_, i) => values[i] !== null));
+    return new Set(ids.filter((_, i) => values[i] !== null && !isRetiredParking(values[i])));
   }
 }

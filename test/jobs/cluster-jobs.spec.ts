@@ -139,6 +139,25 @@ describe('clustering jobs', () => {
     expect(await fixture.redis.sismember(FeedbackKeys.unclustered, parkedId)).toBe(1);
   });
 
+  it('clusters items an earlier version parked as unreadable (emoji or digits alone)', async () => {
+    const [thumbs, score] = await writeSilently([
+      { source: 'reddit', title: '👍👍👍' },
+      { source: 'manual', title: '10/10' },
+    ]);
+    for (const id of [thumbs, score]) {
+      const parking = { reason: 'no readable text', at: '2024-05-01T10:00:00.000Z' };
+      await fixture.redis.hset(ServiceKeys.parked, id, JSON.stringify(parking));
+    }
+    const app = await replica();
+
+    const { body } = await request(app.getHttpServer()).post('/cluster-jobs').send({}).expect(202);
+    const done = await finished(app, (body as JobJson).id);
+
+    expect(done.stats).toMatchObject({ clustered_count: 2, parked: 0 });
+    expect(await fixture.redis.hexists(ServiceKeys.parked, thumbs)).toBe(0);
+    expect(await fixture.redis.scard(FeedbackKeys.unclustered)).toBe(0);
+  });
+
   it('pages recent jobs newest first and answers 404 for an unknown id', async () => {
     const app = await replica({ JOBS_CONSUMER_ENABLED: 'false' });
     const created: string[] = [];
