@@ -79,7 +79,7 @@ export class ClusteringPipeline {
     stats.failed_embeddings = failed.length;
     if (embedded.length === 0) return stats;
 
-    const { plan, persisted, alreadyClustered } = await this.assign.run(embedded);
+    const { plan, persisted, alreadyClustered, shrunk } = await this.assign.run(embedded);
     const embeddedIds = embedded.map((e) => e.id);
     await this.retries.clear(embeddedIds);
     await this.feedback.unpark(embeddedIds);
@@ -92,9 +92,12 @@ export class ClusteringPipeline {
     stats.new_clusters = changes.filter((c) => c.created).length;
     stats.updated_clusters = changes.length - stats.new_clusters;
 
+    // Clusters updated items left: still live with their new state, or emptied and gone.
+    const shrunkLive = shrunk.flatMap((c) => (c.state && c.state.size > 0 ? [c.state] : []));
+    const shrunkGone = shrunk.filter((c) => !c.state || c.state.size === 0).map((c) => c.id);
     await this.index.clustersChanged(
-      changes.map((c) => c.state),
-      [],
+      [...changes.map((c) => c.state), ...shrunkLive],
+      shrunkGone,
       persisted.seq,
     );
     if (this.index.upsertItems) {

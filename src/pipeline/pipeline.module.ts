@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { CalibrationSource } from '../calibration/calibration-source';
 import { CalibrationStore } from '../calibration/calibration.store';
+import { ClusterMembership } from '../clusters/cluster-membership';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
 import { ProvidersModule } from '../providers/providers.module';
@@ -66,6 +67,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
           new DistributedLock(redis, ServiceKeys.assignLock, ASSIGN_LOCK_TTL_MS),
           index,
           feedback,
+          new ClusterMembership(redis),
           new BatchPersister(redis),
           new CalibrationSource(new CalibrationStore(redis), embedder),
           embedder.model,

@@ -38,6 +38,11 @@ export const ServiceKeys = {
   itemVectors: 'clustering:vectors:items',
   /** Hash: feedback id -> embedding model that produced its vector. */
   itemModels: 'clustering:vectors:models',
+  /**
+   * Hash: feedback id -> the cluster the service put it in. Lets an update find the cluster
+   * the item leaves even when its producer re-wrote the hash without `cluster_id`.
+   */
+  membership: 'clustering:membership',
   /** Hash: cluster id -> size at which it was last summarised. */
   summarizedAt: 'clustering:summaries:size',
   /** Hash: feedback id -> JSON {reason, at} for items parked as unprocessable. */

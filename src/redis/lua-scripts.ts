@@ -6,9 +6,9 @@ import Redis from 'ioredis';
 const SCRIPTS = {
   releaseLock: { file: 'release-lock.lua', keys: 1 },
   extendLock: { file: 'extend-lock.lua', keys: 1 },
-  persistBatch: { file: 'persist-batch.lua', keys: 9 },
-  mergeClusters: { file: 'merge-clusters.lua', keys: 6 },
-  moveItems: { file: 'move-items.lua', keys: 5 },
+  persistBatch: { file: 'persist-batch.lua', keys: 10 },
+  mergeClusters: { file: 'merge-clusters.lua', keys: 7 },
+  moveItems: { file: 'move-items.lua', keys: 6 },
   // Its key count varies (the external-id key is optional): callers pass it first.
   writeFeedback: { file: 'write-feedback.lua', keys: undefined },
 } as const;

@@ -66,6 +66,7 @@ export class ClusterMerger {
           ServiceKeys.indexChanges,
           ServiceKeys.centroids,
           ServiceKeys.anchors,
+          ServiceKeys.membership,
         ],
         [
           lease.token,

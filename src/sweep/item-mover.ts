@@ -109,6 +109,7 @@ export class ItemMover {
         ServiceKeys.indexSeq,
         ServiceKeys.indexChanges,
         ServiceKeys.centroids,
+        ServiceKeys.membership,
       ],
       [token, new Date().toISOString(), JSON.stringify(plan), ...packed],
     )) as number;

@@ -4,7 +4,10 @@ import { DistributedLock } from '../../redis/distributed-lock';
 import { VectorIndex } from '../../vector-index/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
 import { BatchPersister, PersistResult } from '../persist/batch-persister';
+import { ClusterMembership } from '../../clusters/cluster-membership';
+import { ClusterState } from '../../clusters/cluster-state';
 import { AssignmentPlan, AssignParams, assignBatch } from './assign-batch';
+import { candidatesAfterDepartures, statesAfterDepartures } from './departures';
 
 export interface EmbeddedItem {
   id: string;
@@ -19,6 +22,11 @@ export interface AssignOutcome {
   persisted: PersistResult;
   /** Offered but already clustered by the time the lock was taken. */
   alreadyClustered: string[];
+  /**
+   * Clusters that updated items left and nothing joined, with their state after (size 0:
+   * emptied and retired); no state for a cluster of another embedding model.
+   */
+  shrunk: Array<{ id: string; state?: ClusterState }>;
 }
 
 export interface AssignStageOptions extends AssignParams {
@@ -42,6 +50,7 @@ export class AssignStage {
     private readonly lock: DistributedLock,
     private readonly index: VectorIndex,
     private readonly feedback: FeedbackRepository,
+    private readonly membership: ClusterMembership,
     private readonly persister: BatchPersister,
     private readonly calibration: CalibrationSource,
     private readonly model: string,
@@ -57,14 +66,28 @@ export class AssignStage {
       const todo = items.filter((i) => waiting.has(i.id));
       const alreadyClustered = items.filter((i) => !waiting.has(i.id)).map((i) => i.id);
       await this.index.refresh();
-      const candidates = await this.index.candidates(
-        todo.map((i) => i.vector),
-        this.options.candidatesK,
+      // Updated items leave their old clusters before they are assigned anew (CONTRACT §1),
+      // so those clusters are judged, and written, without them.
+      const current = await this.membership.current(
+        todo.map((i) => i.id),
+        this.model,
+      );
+      const after = statesAfterDepartures(current.clusterOf, current.states, current.oldVectors);
+      const candidates = candidatesAfterDepartures(
+        await this.index.candidates(
+          todo.map((i) => i.vector),
+          this.options.candidatesK,
+        ),
+        after,
       );
       // The batch's own items refine the calibration before they are judged on it, so the first
       // items of a model bootstrap it without waiting for more.
       const calibration = await this.calibration.current(todo.map((i) => i.vector));
       const plan = assignBatch(todo, candidates, this.options, calibration, randomUUID);
+      const grown = new Set(plan.changes.map((c) => c.state.id));
+      const shrunk = [...new Set(current.clusterOf.values())]
+        .filter((id) => !grown.has(id))
+        .map((id) => ({ id, state: after.get(id) }));
       const founders = new Map(todo.map((i) => [i.id, i.title]));
       const provisionalTitles = new Map(
         plan.changes
@@ -77,10 +100,12 @@ export class AssignStage {
         sources: new Map(todo.map((i) => [i.id, i.source])),
         provisionalTitles,
         model: this.model,
+        departures: current.clusterOf,
+        shrunk,
       });
       // A statistic, not state: a save lost to a crash only leaves out this batch's items.
       if (todo.length > 0) await this.calibration.save(calibration);
-      return { plan, persisted, alreadyClustered };
+      return { plan, persisted, alreadyClustered, shrunk };
     } finally {
       await this.lock.release(lease);
     }

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { ClusterState } from '../../clusters/cluster-state';
 import { LockLease } from '../../redis/distributed-lock';
 import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
 import { runScript } from '../../redis/lua-scripts';
@@ -12,6 +13,14 @@ export interface PersistInput {
   sources: ReadonlyMap<string, string>;
   provisionalTitles: ReadonlyMap<string, string>;
   model: string;
+  /** Updated items: item id -> the cluster it leaves (CONTRACT §1 "Updates"). */
+  departures?: ReadonlyMap<string, string>;
+  /**
+   * Clusters that only lose items, with their state after the departures (size 0 when the
+   * last item leaves); `state` is absent for a cluster of another embedding model, whose
+   * centroid this model cannot correct (only its members and size change).
+   */
+  shrunk?: ReadonlyArray<{ id: string; state?: ClusterState }>;
 }
 
 export interface PersistResult {
@@ -44,7 +53,15 @@ export class BatchPersister {
       extraArgs.push(value);
       return 4 + extraArgs.length;
     };
-    const clusters = plan.changes.map((change) => {
+    // An emptied cluster (size 0) needs no centroid: the script retires it.
+    const centroidArgs = (state: ClusterState | undefined) =>
+      state && state.size > 0
+        ? {
+            centroidJsonArg: argIndex(centroidJson(state.centroid)),
+            centroidArg: argIndex(packVector(state.centroid)),
+          }
+        : { centroidJsonArg: 0, centroidArg: 0 };
+    const grown = plan.changes.map((change) => {
       const sources = [
         ...new Set(change.addedItemIds.map((id) => input.sources.get(id) ?? 'unknown')),
       ];
@@ -53,16 +70,29 @@ export class BatchPersister {
         created: change.created,
         sources,
         title: input.provisionalTitles.get(change.state.id) ?? 'New feedback cluster',
-        centroidJsonArg: argIndex(centroidJson(change.state.centroid)),
-        centroidArg: argIndex(packVector(change.state.centroid)),
+        ...centroidArgs(change.state),
         anchorArg: change.created ? argIndex(packVector(change.state.anchor)) : 0,
       };
     });
+    const shrunk = (input.shrunk ?? []).map(({ id, state }) => ({
+      id,
+      created: false,
+      sources: [] as string[],
+      title: '',
+      ...centroidArgs(state),
+      anchorArg: 0,
+    }));
     const items = plan.assignments.map((a) => {
       const vector = input.vectors.get(a.itemId);
       if (!vector) throw new Error(`no vector for item ${a.itemId}`);
-      return { id: a.itemId, clusterId: a.clusterId, vectorArg: argIndex(packVector(vector)) };
+      return {
+        id: a.itemId,
+        clusterId: a.clusterId,
+        vectorArg: argIndex(packVector(vector)),
+        from: input.departures?.get(a.itemId),
+      };
     });
+    const clusters = [...grown, ...shrunk];
     const keys = [
       ServiceKeys.assignLock,
       FeedbackKeys.unclustered,
@@ -73,6 +103,7 @@ export class BatchPersister {
       ServiceKeys.anchors,
       ServiceKeys.itemVectors,
       ServiceKeys.itemModels,
+      ServiceKeys.membership,
     ];
     const args = [
       lease.token,

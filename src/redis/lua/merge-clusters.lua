@@ -5,6 +5,7 @@
 --
 -- KEYS[1] assignment lock   KEYS[2] clusters:all     KEYS[3] index sequence
 -- KEYS[4] index change feed KEYS[5] packed centroids KEYS[6] packed anchors
+-- KEYS[7] item -> cluster membership (kept in step, so an update finds the item's cluster)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] survivor id       ARGV[3] absorbed id
 -- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
@@ -33,6 +34,7 @@ local now = ARGV[6]
 local members = redis.call('SMEMBERS', absorbedItems)
 for _, id in ipairs(members) do
   redis.call('SADD', survivorItems, id)
+  redis.call('HSET', KEYS[7], id, survivor)
   local item = 'feedback:' .. id
   -- A hash deleted by its producer is not recreated as a fragment.
   if redis.call('EXISTS', item) == 1 then

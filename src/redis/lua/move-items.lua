@@ -4,6 +4,7 @@
 --
 -- KEYS[1] assignment lock   KEYS[2] clusters:all   KEYS[3] index sequence
 -- KEYS[4] index change feed KEYS[5] packed centroids
+-- KEYS[6] item -> cluster membership (kept in step, so an update finds the item's cluster)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601
 -- ARGV[3] JSON plan: { moves: [{ item, from, to }],
@@ -35,6 +36,7 @@ end
 
 for _, move in ipairs(plan.moves) do
   redis.call('SMOVE', 'cluster:items:' .. move.from, 'cluster:items:' .. move.to, move.item)
+  redis.call('HSET', KEYS[6], move.item, move.to)
   local item = 'feedback:' .. move.item
   if redis.call('EXISTS', item) == 1 then
     redis.call('HSET', item, 'cluster_id', move.to)

@@ -1,17 +1,23 @@
 -- Persists one assigned batch atomically (CONTRACT §2 "clustered"): cluster hashes and
 -- member sets, item hashes, the unclustered set, the vectors and the index change feed.
+-- An updated item (CONTRACT §1 "Updates") leaves its old cluster in the same step as it joins
+-- its new one, so it is never in two clusters and never in none.
 --
 -- KEYS[1] assignment lock          KEYS[2] feedback:unclustered   KEYS[3] clusters:all
 -- KEYS[4] index sequence           KEYS[5] index change feed      KEYS[6] packed centroids
 -- KEYS[7] packed anchors           KEYS[8] item vectors           KEYS[9] item models
+-- KEYS[10] item -> cluster membership (the service's own record of where it put each item)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
 -- ARGV[4] JSON plan: { clusters: [{ id, created, sources, title, centroidJsonArg, centroidArg, anchorArg }],
---                      items: [{ id, clusterId, vectorArg }] }
+--                      items: [{ id, clusterId, vectorArg, from }] }
+--         `from` is the cluster an updated item leaves (absent for a new item); a cluster with
+--         centroidJsonArg 0 keeps its centroid (one of another model that only loses items).
 -- ARGV[n] packed float32 vectors and centroid JSON texts, referenced by the *Arg indexes above
 --         (kept out of the plan so the script never decodes thousands of numbers).
 -- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
--- or an error reply.
+-- or an error reply (FENCED, CONFLICT). Everything is checked before the first write: Redis
+-- does not roll a script back, so a CONFLICT found late would leave a half-written batch.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before persist')
 end
@@ -19,6 +25,8 @@ end
 local now = ARGV[2]
 local model = ARGV[3]
 local plan = cjson.decode(ARGV[4])
+
+-- ---- Validation (no writes) ------------------------------------------------------------
 
 -- An item is written only if it is still waiting: replays and redeliveries change nothing.
 local eligible = {}
@@ -33,57 +41,107 @@ for _, item in ipairs(plan.items) do
   end
 end
 
-local members = {}
-for _, item in ipairs(eligible) do
-  members[item.clusterId] = (members[item.clusterId] or 0) + 1
+-- The cluster that holds an item now: the service's record, or the hash's cluster_id (items
+-- clustered before the record existed), whichever set really has it as a member.
+local function currentCluster(id)
+  for _, candidate in ipairs({ redis.call('HGET', KEYS[10], id),
+      redis.call('HGET', 'feedback:' .. id, 'cluster_id') }) do
+    if candidate and redis.call('SISMEMBER', 'cluster:items:' .. candidate, id) == 1 then
+      return candidate
+    end
+  end
+  return nil
 end
 
+local joins = {}
+local leaves = {}
+for _, item in ipairs(eligible) do
+  joins[item.clusterId] = (joins[item.clusterId] or 0) + 1
+  local current = currentCluster(item.id)
+  -- The plan's centroids were computed with (or without) this departure: any other
+  -- membership would leave the item in two clusters or a centroid counting it wrongly.
+  if current ~= item.from then
+    return redis.error_reply('CONFLICT item ' .. item.id .. ' is in cluster ' .. tostring(current)
+      .. ' but the plan has it leave ' .. tostring(item.from))
+  end
+  if current then leaves[current] = (leaves[current] or 0) + 1 end
+end
+
+local planned = {}
 for _, cluster in ipairs(plan.clusters) do
-  if members[cluster.id] then
-    local key = 'cluster:' .. cluster.id
+  planned[cluster.id] = true
+  if joins[cluster.id] or leaves[cluster.id] then
     if cluster.created then
-      if redis.call('EXISTS', key) == 1 then
+      if redis.call('EXISTS', 'cluster:' .. cluster.id) == 1 then
         return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' already exists')
       end
-      redis.call('HSET', key, 'id', cluster.id, 'status', 'new', 'created_at', now,
-        'title', cluster.title, 'summary', '', 'issue_title', cluster.title, 'issue_description', '')
-      redis.call('HSET', KEYS[7], cluster.id, ARGV[cluster.anchorArg])
     elseif redis.call('SISMEMBER', KEYS[3], cluster.id) == 0 then
       return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' is not live')
     end
-    local sources = {}
-    local seen = {}
-    local existing = redis.call('HGET', key, 'sources')
-    if existing then
-      for _, s in ipairs(cjson.decode(existing)) do
-        if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
-      end
-    end
-    for _, s in ipairs(cluster.sources) do
-      if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
-    end
-    table.sort(sources)
-    redis.call('SADD', KEYS[3], cluster.id)
-    local seq = redis.call('INCR', KEYS[4])
-    redis.call('ZADD', KEYS[5], seq, cluster.id)
-    redis.call('HSET', KEYS[6], cluster.id, ARGV[cluster.centroidArg])
-    -- cjson encodes an empty table as an object; sources always has at least one entry here.
-    redis.call('HSET', key, 'centroid', ARGV[cluster.centroidJsonArg], 'embedding_model', model,
-      'sources', cjson.encode(sources), 'updated_at', now)
+  end
+end
+for clusterId, _ in pairs(leaves) do
+  if not planned[clusterId] then
+    return redis.error_reply('CONFLICT cluster ' .. clusterId .. ' loses items but has no new state')
   end
 end
 
+-- ---- Writes ------------------------------------------------------------------------------
+
 for _, item in ipairs(eligible) do
+  if item.from then redis.call('SREM', 'cluster:items:' .. item.from, item.id) end
   redis.call('SADD', 'cluster:items:' .. item.clusterId, item.id)
   redis.call('HSET', 'feedback:' .. item.id, 'clustered', 'true', 'cluster_id', item.clusterId,
     'clustered_at', now)
   redis.call('SREM', KEYS[2], item.id)
   redis.call('HSET', KEYS[8], item.id, ARGV[item.vectorArg])
   redis.call('HSET', KEYS[9], item.id, model)
+  redis.call('HSET', KEYS[10], item.id, item.clusterId)
 end
 
-for clusterId, _ in pairs(members) do
-  redis.call('HSET', 'cluster:' .. clusterId, 'size', redis.call('SCARD', 'cluster:items:' .. clusterId))
+for _, cluster in ipairs(plan.clusters) do
+  if joins[cluster.id] or leaves[cluster.id] then
+    local key = 'cluster:' .. cluster.id
+    local size = redis.call('SCARD', 'cluster:items:' .. cluster.id)
+    redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[4]), cluster.id)
+    if size == 0 then
+      -- Its last item left by update: the cluster stops being live (and leaves every replica's
+      -- index through the change feed); its hash stays, with size 0 and `emptied_at`, so links
+      -- held elsewhere still resolve. The status belongs to the dashboard and is kept.
+      redis.call('SREM', KEYS[3], cluster.id)
+      redis.call('HDEL', KEYS[6], cluster.id)
+      redis.call('HDEL', KEYS[7], cluster.id)
+      redis.call('HSET', key, 'size', 0, 'emptied_at', now, 'updated_at', now)
+    else
+      if cluster.created then
+        redis.call('HSET', key, 'id', cluster.id, 'status', 'new', 'created_at', now,
+          'title', cluster.title, 'summary', '', 'issue_title', cluster.title, 'issue_description', '')
+        redis.call('HSET', KEYS[7], cluster.id, ARGV[cluster.anchorArg])
+      end
+      -- Sources are a union: a source whose only item left by update stays listed until a
+      -- sweep moves items (recomputing them here would read every member on the hot path).
+      local sources = {}
+      local seen = {}
+      local existing = redis.call('HGET', key, 'sources')
+      if existing then
+        for _, s in ipairs(cjson.decode(existing)) do
+          if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
+        end
+      end
+      for _, s in ipairs(cluster.sources) do
+        if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
+      end
+      table.sort(sources)
+      redis.call('SADD', KEYS[3], cluster.id)
+      -- cjson encodes an empty table as an object, and sources must stay a JSON array.
+      if #sources > 0 then redis.call('HSET', key, 'sources', cjson.encode(sources)) end
+      if cluster.centroidJsonArg > 0 then
+        redis.call('HSET', KEYS[6], cluster.id, ARGV[cluster.centroidArg])
+        redis.call('HSET', key, 'centroid', ARGV[cluster.centroidJsonArg], 'embedding_model', model)
+      end
+      redis.call('HSET', key, 'size', size, 'updated_at', now)
+    end
+  end
 end
 
 return { #eligible, cjson.encode(skipped), tonumber(redis.call('GET', KEYS[4]) or '0') }
