@@ -215,6 +215,22 @@ export class FeedbackWriter {
     return outcomes;
   }
 
+  /**
+   * Changes an item's text as a producer does (CONTRACT §1 "Updates"), in one MULTI: the hash
+   * re-written with `clustered` "false" (and without the service's `cluster_id` and
+   * `clustered_at`, as a producer that re-writes the whole hash leaves it), the id back in
+   * `feedback:unclustered`, a `feedback.updated` event.
+   */
+  async update(id: string, text: { title: string; body: string }): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(FeedbackKeys.item(id), { title: text.title, body: text.body, clustered: 'false' })
+      .hdel(FeedbackKeys.item(id), 'cluster_id', 'clustered_at')
+      .sadd(FeedbackKeys.unclustered, id)
+      .xadd(FeedbackKeys.events, '*', 'type', 'feedback.updated', 'id', id, 'ts', Date.now())
+      .exec();
+  }
+
   private async writeBatch(
     inputs: readonly NewFeedback[],
     options: WriteOptions,

@@ -138,4 +138,95 @@ describe('persist-batch.lua through BatchPersister', () => {
     );
     expect(await redis.hget('feedback:a', 'clustered')).toBe('false');
   });
+
+  it('validates every cluster before the first write: a CONFLICT on a later one writes nothing', async () => {
+    await waitingItem(redis, 'a');
+    await waitingItem(redis, 'b');
+    await redis.hset('cluster:gone', { id: 'gone', status: 'merged', merged_into: 'x' });
+    const founding = planFor('c1', true, ['a'], 1);
+    const late = planFor('gone', false, ['b'], 2);
+    const plan: AssignmentPlan = {
+      assignments: [...founding.assignments, ...late.assignments],
+      changes: [...founding.changes, ...late.changes],
+    };
+
+    await expect(persister.persist(lease, input(plan))).rejects.toThrow(/CONFLICT cluster gone/);
+
+    expect(await redis.exists('cluster:c1', 'cluster:items:c1')).toBe(0);
+    expect(await redis.smembers('clusters:all')).toEqual([]);
+    expect(await redis.get(ServiceKeys.indexSeq)).toBeNull();
+    expect(await redis.hlen(ServiceKeys.itemVectors)).toBe(0);
+    expect((await redis.smembers('feedback:unclustered')).sort()).toEqual(['a', 'b']);
+    expect(await redis.hget('feedback:a', 'clustered')).toBe('false');
+  });
+
+  describe('updated items (CONTRACT §1 "Updates")', () => {
+    /** Clusters a and b into c1, then re-writes a as its producer does on an update. */
+    async function clusteredThenUpdated(keepClusterId: boolean) {
+      await waitingItem(redis, 'a');
+      await waitingItem(redis, 'b');
+      await persister.persist(lease, input(planFor('c1', true, ['a', 'b'], 2)));
+      await redis.hset('feedback:a', 'clustered', 'false');
+      if (!keepClusterId) await redis.hdel('feedback:a', 'cluster_id', 'clustered_at');
+      await redis.sadd('feedback:unclustered', 'a');
+    }
+    const moveToC2 = () => ({
+      ...input(planFor('c2', true, ['a'], 1)),
+      departures: new Map([['a', 'c1']]),
+      shrunk: [{ id: 'c1', state: { id: 'c1', centroid: v(0, 1), anchor: v(1, 0), size: 1 } }],
+    });
+
+    it.each([
+      ['the hash lost cluster_id (found through clustering:membership)', false],
+      ['an item clustered before the membership record (found through cluster_id)', true],
+    ])('moves the item out of its old cluster in the same step: %s', async (_, keepClusterId) => {
+      await clusteredThenUpdated(keepClusterId);
+      if (keepClusterId) await redis.del(ServiceKeys.membership);
+
+      const result = await persister.persist(lease, moveToC2());
+
+      expect(result.clustered).toBe(1);
+      expect(await redis.smembers('cluster:items:c1')).toEqual(['b']);
+      expect(await redis.smembers('cluster:items:c2')).toEqual(['a']);
+      expect(await redis.hget('cluster:c1', 'size')).toBe('1');
+      expect(JSON.parse((await redis.hget('cluster:c1', 'centroid'))!)).toEqual([0, 1]);
+      expect(await redis.hget(ServiceKeys.membership, 'a')).toBe('c2');
+      // One change-feed step per cluster written: c1 (founded), then c1 (shrunk) and c2.
+      expect(result.seq).toBe(3);
+      expect(await contractViolations(redis)).toEqual([]);
+    });
+
+    it('refuses a plan that does not take the item out of the cluster it is in', async () => {
+      await clusteredThenUpdated(false);
+      const before = await redis.hgetall('cluster:c1');
+
+      await expect(persister.persist(lease, input(planFor('c2', true, ['a'], 1)))).rejects.toThrow(
+        /CONFLICT item a is in cluster c1/,
+      );
+
+      expect(await redis.exists('cluster:c2')).toBe(0);
+      expect(await redis.hgetall('cluster:c1')).toEqual(before);
+      expect((await redis.smembers('cluster:items:c1')).sort()).toEqual(['a', 'b']);
+    });
+
+    it('retires a cluster left empty: not live, size 0, out of the index, hash kept', async () => {
+      await waitingItem(redis, 'a');
+      await persister.persist(lease, input(planFor('c1', true, ['a'], 1)));
+      await redis.hset('feedback:a', 'clustered', 'false');
+      await redis.sadd('feedback:unclustered', 'a');
+
+      await persister.persist(lease, {
+        ...input(planFor('c2', true, ['a'], 1)),
+        departures: new Map([['a', 'c1']]),
+        shrunk: [{ id: 'c1', state: { id: 'c1', centroid: v(0, 0), anchor: v(1, 0), size: 0 } }],
+      });
+
+      expect(await redis.smembers('clusters:all')).toEqual(['c2']);
+      expect(await redis.hget('cluster:c1', 'size')).toBe('0');
+      expect(await redis.hget('cluster:c1', 'emptied_at')).toEqual(expect.any(String));
+      expect(await redis.hexists(ServiceKeys.centroids, 'c1')).toBe(0);
+      expect(await redis.zscore(ServiceKeys.indexChanges, 'c1')).not.toBeNull();
+      expect(await contractViolations(redis)).toEqual([]);
+    });
+  });
 });

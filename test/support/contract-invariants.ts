@@ -60,6 +60,46 @@ export async function contractViolations(redis: Redis): Promise<string[]> {
   return problems;
 }
 
+/**
+ * Checks that every live cluster's `centroid` (and its packed copy the index reads) is the
+ * mean of its members' stored vectors, each coordinate within `tolerance`; returns the
+ * violations. A member without a stored vector is a violation too.
+ */
+export async function centroidViolations(redis: Redis, tolerance = 1e-4): Promise<string[]> {
+  const problems: string[] = [];
+  for (const clusterId of await redis.smembers('clusters:all')) {
+    const members = await redis.smembers(`cluster:items:${clusterId}`);
+    if (members.length === 0) continue; // reported by contractViolations
+    const vectors = await redis.hmgetBuffer('clustering:vectors:items', ...members);
+    const mean: number[] = [];
+    let missing = 0;
+    for (const buffer of vectors) {
+      if (!buffer) {
+        missing++;
+        continue;
+      }
+      const vector = new Float32Array(new Uint8Array(buffer).buffer);
+      vector.forEach((x, i) => (mean[i] = (mean[i] ?? 0) + x / members.length));
+    }
+    if (missing > 0) problems.push(`cluster ${clusterId}: ${missing} members without a vector`);
+    const stored = JSON.parse((await redis.hget(`cluster:${clusterId}`, 'centroid')) ?? '[]');
+    const packed = await redis.hgetBuffer('clustering:index:centroids', clusterId);
+    const index = packed ? Array.from(new Float32Array(new Uint8Array(packed).buffer)) : [];
+    for (const [name, centroid] of [
+      ['centroid', stored as number[]],
+      ['packed centroid', index],
+    ] as const) {
+      const worst = mean.reduce((w, x, i) => Math.max(w, Math.abs(x - (centroid[i] ?? NaN))), 0);
+      if (centroid.length !== mean.length || !(worst <= tolerance)) {
+        problems.push(
+          `cluster ${clusterId}: ${name} is off the mean of its ${members.length} members by ${worst}`,
+        );
+      }
+    }
+  }
+  return problems;
+}
+
 async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';

@@ -1,0 +1,102 @@
+import { contractViolations, centroidViolations } from '../support/contract-invariants';
+import { useServiceFixture } from '../support/service-fixture';
+import { startApp } from '../support/test-app';
+import { waitFor } from '../support/test-redis';
+
+const DB = 3;
+
+/** A replica with its stream consumer on and the instant topic embedder. */
+const startReplica = (db: number, env: Record<string, string> = {}) =>
+  startApp(db, { CONSUMER_ENABLED: 'true', CLAIM_IDLE_MS: '1000', ...env });
+
+describe('updated items are re-clustered through the real pipeline (CONTRACT §1 "Updates")', () => {
+  const fixture = useServiceFixture(DB, startReplica);
+  const waitUntilClustered = (id: string) =>
+    waitFor(
+      async () =>
+        (await fixture.redis.sismember('feedback:unclustered', id)) === 0 &&
+        (await fixture.redis.hget(`feedback:${id}`, 'clustered')) === 'true',
+      15_000,
+      `${id} clustered`,
+    );
+  const clusterOf = async (id: string) =>
+    (await fixture.redis.hget(`feedback:${id}`, 'cluster_id')) ?? '';
+
+  it('moves an item to its new topic: the old cluster drops it from members, size and centroid', async () => {
+    await fixture.start();
+    const payments = [];
+    const crashes = [];
+    for (let i = 0; i < 3; i++) {
+      payments.push((await fixture.writer.write({ source: 'manual', title: `payment ${i}` })).id);
+      crashes.push((await fixture.writer.write({ source: 'manual', title: `crash ${i}` })).id);
+    }
+    for (const id of [...payments, ...crashes]) await waitUntilClustered(id);
+    const paymentCluster = await clusterOf(payments[0]);
+    const crashCluster = await clusterOf(crashes[0]);
+    expect(paymentCluster).not.toBe(crashCluster);
+
+    await fixture.writer.update(payments[2], { title: 'crash when I pay', body: '' });
+    await waitUntilClustered(payments[2]);
+
+    expect(await clusterOf(payments[2])).toBe(crashCluster);
+    expect((await fixture.redis.smembers(`cluster:items:${paymentCluster}`)).sort()).toEqual(
+      payments.slice(0, 2).sort(),
+    );
+    expect(await fixture.redis.hget(`cluster:${paymentCluster}`, 'size')).toBe('2');
+    expect(await fixture.redis.hget(`cluster:${crashCluster}`, 'size')).toBe('4');
+    // Centroids are the means of the members' vectors: the old one no longer counts the item.
+    expect(await centroidViolations(fixture.redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+  });
+
+  it('retires a cluster whose only item leaves, keeping its hash for links held elsewhere', async () => {
+    await fixture.start();
+    const { id: lonely } = await fixture.writer.write({ source: 'manual', title: 'dark theme' });
+    const { id: login } = await fixture.writer.write({ source: 'manual', title: 'login fails' });
+    await waitUntilClustered(lonely);
+    await waitUntilClustered(login);
+    const emptied = await clusterOf(lonely);
+
+    await fixture.writer.update(lonely, { title: 'login fails again', body: '' });
+    await waitUntilClustered(lonely);
+
+    expect(await clusterOf(lonely)).toBe(await clusterOf(login));
+    expect(await fixture.redis.sismember('clusters:all', emptied)).toBe(0);
+    expect(await fixture.redis.scard(`cluster:items:${emptied}`)).toBe(0);
+    expect(await fixture.redis.hget(`cluster:${emptied}`, 'size')).toBe('0');
+    expect(await fixture.redis.hget(`cluster:${emptied}`, 'emptied_at')).toEqual(
+      expect.any(String),
+    );
+    expect(await fixture.redis.hexists('clustering:index:centroids', emptied)).toBe(0);
+    expect(await centroidViolations(fixture.redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+  });
+
+  it('keeps an item in one cluster when many updates of it race across two replicas', async () => {
+    await fixture.start({ CONSUMER_NAME: 'replica-a', BATCH_MAX_ITEMS: '4' });
+    await fixture.start({ CONSUMER_NAME: 'replica-b', BATCH_MAX_ITEMS: '4' });
+    const ids = [];
+    for (let i = 0; i < 8; i++) {
+      ids.push((await fixture.writer.write({ source: 'manual', title: `payment ${i}` })).id);
+    }
+    for (const id of ids) await waitUntilClustered(id);
+
+    const topics = ['crash', 'login', 'dark', 'payment'];
+    for (let round = 0; round < 4; round++) {
+      for (const [i, id] of ids.entries()) {
+        const topic = topics[(round + i) % topics.length];
+        await fixture.writer.update(id, { title: `${topic} ${round} ${i}`, body: '' });
+      }
+    }
+    for (const id of ids) await waitUntilClustered(id);
+
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+    expect(await centroidViolations(fixture.redis)).toEqual([]);
+    const sizes = await Promise.all(
+      (await fixture.redis.smembers('clusters:all')).map((c) =>
+        fixture.redis.scard(`cluster:items:${c}`),
+      ),
+    );
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(ids.length);
+  });
+});
