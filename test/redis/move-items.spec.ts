@@ -13,6 +13,7 @@ const KEYS = [
   ServiceKeys.indexSeq,
   ServiceKeys.indexChanges,
   ServiceKeys.centroids,
+  ServiceKeys.membership,
 ];
 
 describe('move-items.lua', () => {
@@ -34,7 +35,8 @@ describe('move-items.lua', () => {
   });
   afterEach(async () => closeTestRedis(redis));
 
-  const moveBToC2 = () =>
+  /** `c2Size` is the membership the plan believes c2 has (1 is right). */
+  const moveBToC2 = (c2Size = 1) =>
     runScript(redis, 'moveItems', KEYS, [
       lease.token,
       '2024-05-01T10:00:00.000Z',
@@ -42,7 +44,7 @@ describe('move-items.lua', () => {
         moves: [{ item: 'b', from: 'c1', to: 'c2' }],
         clusters: [
           { id: 'c1', size: 2, centroid: '[1,0]', centroidArg: 4 },
-          { id: 'c2', size: 1, centroid: '[0,1]', centroidArg: 5 },
+          { id: 'c2', size: c2Size, centroid: '[0,1]', centroidArg: 5 },
         ],
         sourceChars: MAX_SOURCE_CHARS,
       }),
@@ -89,5 +91,19 @@ describe('move-items.lua', () => {
     await redis.set(ServiceKeys.assignLock, 'someone else');
     await expect(moveBToC2()).rejects.toThrow(/FENCED/);
     expect(await redis.smembers(ClusterKeys.items('c1'))).toHaveLength(2);
+  });
+
+  it('keeps the service membership record in step with the move', async () => {
+    expect(await moveBToC2()).toBe(1);
+    expect(await redis.hget(ServiceKeys.membership, 'b')).toBe('c2');
+  });
+
+  it('validates every cluster before writing: a CONFLICT on the last one writes nothing', async () => {
+    await expect(moveBToC2(5)).rejects.toThrow(/CONFLICT cluster c2 changed/);
+
+    expect((await redis.smembers(ClusterKeys.items('c1'))).sort()).toEqual(['a', 'b']);
+    expect(await redis.hget('feedback:b', 'cluster_id')).toBe('c1');
+    expect(await redis.hexists(ServiceKeys.membership, 'b')).toBe(0);
+    expect(await redis.get(ServiceKeys.indexSeq)).toBeNull();
   });
 });
