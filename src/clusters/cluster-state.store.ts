@@ -11,6 +11,11 @@ export interface ClusterChangeFeed {
   live: ClusterState[];
   /** Clusters that are gone (merged, deleted) or were made by another embedding model. */
   removedIds: string[];
+  /**
+   * The sequence went backwards (FLUSHDB, failover to an empty replica): the feed was read
+   * from the start and `live` is every live cluster; the reader drops everything it held.
+   */
+  reset: boolean;
 }
 
 /**
@@ -24,10 +29,13 @@ export class ClusterStateStore {
   /** Changes after `afterSeq` (0 = everything), limited to clusters made by `model`. */
   async changesSince(afterSeq: number, model: string): Promise<ClusterChangeFeed> {
     const seqNow = Number((await this.redis.get(ServiceKeys.indexSeq)) ?? 0);
-    if (seqNow <= afterSeq) return { seq: afterSeq, live: [], removedIds: [] };
-    const ids = await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${afterSeq}`, seqNow);
+    // The sequence only grows; smaller than what was seen means the data was replaced.
+    const reset = seqNow < afterSeq;
+    const from = reset ? 0 : afterSeq;
+    if (seqNow <= from) return { seq: seqNow, live: [], removedIds: [], reset };
+    const ids = await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${from}`, seqNow);
     const { live, removedIds } = await this.load(ids, model);
-    return { seq: seqNow, live, removedIds };
+    return { seq: seqNow, live, removedIds, reset };
   }
 
   /** Current state of the given clusters; ids not live or of another model come back removed. */

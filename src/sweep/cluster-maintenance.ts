@@ -89,7 +89,8 @@ export class ClusterMaintenance {
   /** Ids changed since the last sweep, or undefined (= every cluster) before the first one. */
   private async changedSinceLastSweep(seqAtStart: number): Promise<Set<string> | undefined> {
     const lastSeq = Number((await this.redis.get(SWEEP_SEQ_KEY)) ?? 0);
-    if (lastSeq <= 0) return undefined;
+    // A feed that went backwards (data replaced under us) makes every cluster new to us.
+    if (lastSeq <= 0 || lastSeq > seqAtStart) return undefined;
     return new Set(
       await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${lastSeq}`, seqAtStart),
     );

@@ -68,6 +68,22 @@ describe('EmbeddedVectorIndex', () => {
     expect(candidates.map((c) => c.id)).toContain('c-other-1');
   });
 
+  it('reloads from the start when the change feed went backwards (FLUSHDB, empty replica)', async () => {
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    await createClusters(redis, [randomUnit(1), randomUnit(2), randomUnit(3)], 'before-');
+    await index.refresh();
+    expect(index.size()).toBe(3);
+
+    // The data is replaced: the sequence restarts at 1, below the 3 the index has seen.
+    await redis.flushdb();
+    await createClusters(redis, [randomUnit(4)], 'after-');
+    await index.refresh();
+
+    expect(index.size()).toBe(1);
+    const [candidates] = await index.candidates([randomUnit(1)], 3);
+    expect(candidates.map((c) => c.id)).toEqual(['c-after-0']);
+  });
+
   it('finds the nearest cluster among thousands through the graph', async () => {
     const vectors = Array.from({ length: 2000 }, (_, i) => randomUnit(i + 10));
     await createClusters(redis, vectors, 'x');

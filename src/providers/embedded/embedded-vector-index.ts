@@ -64,6 +64,7 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   async refresh(): Promise<void> {
     const feed = await this.store.changesSince(this.seq, this.model);
+    if (feed.reset) this.clear();
     for (const id of feed.removedIds) this.remove(id);
     for (const state of feed.live) this.put(state);
     this.seq = feed.seq;
@@ -126,6 +127,17 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   private sketch(v: Float32Array): Float32Array {
     return this.projection ? this.projection.project(v) : normalize(v);
+  }
+
+  /** Forgets every cluster (after the change feed was reset), with a fresh graph. */
+  private clear(): void {
+    this.states.clear();
+    this.labels.clear();
+    this.idsByLabel.clear();
+    this.inGraph.clear();
+    this.capacity = 1024;
+    this.nextLabel = 0;
+    this.graph = this.newGraph(this.capacity);
   }
 
   private remove(id: string): void {

@@ -141,6 +141,13 @@ export class UpstashVectorIndex implements VectorIndex {
       this.synced = this.seq;
     }
     const feed = await this.store.changesSince(this.seq, this.options.model);
+    if (feed.reset) {
+      // Redis lost its data: the shared cursor points past the new feed, so every live
+      // centroid is pushed again (stale ones in Upstash are filtered out when loaded).
+      this.recent.clear();
+      this.synced = 0;
+      await this.redis.del(this.cursorKey);
+    }
     for (const id of feed.removedIds) this.recent.delete(id);
     for (const state of feed.live) this.recent.set(state.id, { state, seq: feed.seq });
     this.seq = feed.seq;
