@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UnannouncedItems } from '../feedback/unannounced-items';
 import { PipelineModule } from '../pipeline/pipeline.module';
 import { SweepModule } from '../sweep/sweep.module';
 import { ClusterJobRepository } from './cluster-job.repository';
@@ -8,7 +9,7 @@ import { UnclusteredPass } from './unclustered-pass';
 /** Running jobs, without any way of receiving them: shared by the service and one-shot mode. */
 @Module({
   imports: [PipelineModule, SweepModule],
-  providers: [ClusterJobRepository, UnclusteredPass, ClusterJobRunner],
+  providers: [ClusterJobRepository, UnannouncedItems, UnclusteredPass, ClusterJobRunner],
   exports: [ClusterJobRepository, ClusterJobRunner, SweepModule],
 })
 export class JobRunnerModule {}

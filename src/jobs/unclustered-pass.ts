@@ -1,7 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
+import { UnannouncedItems } from '../feedback/unannounced-items';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { addStats, BatchStats, emptyStats } from '../pipeline/batch-stats';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
@@ -19,11 +20,15 @@ interface ItemFilter {
 /**
  * Clusters what waits in `feedback:unclustered` (SSCAN, so ids no event announced are found
  * too), restricted by a job's filters and leaving parked items alone, in pipeline-sized
- * chunks. The pipeline decides each item's fate (clustered, missing, parked, retry).
+ * chunks. The pipeline decides each item's fate (clustered, missing, parked, retry). Items
+ * producers wrote without even a `feedback:unclustered` entry are looked for first.
  */
 @Injectable()
 export class UnclusteredPass {
+  private readonly logger = new Logger(UnclusteredPass.name);
+
   constructor(
+    private readonly unannounced: UnannouncedItems,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly pipeline: ClusteringPipeline,
     private readonly feedback: FeedbackRepository,
@@ -36,6 +41,10 @@ export class UnclusteredPass {
     filters: JobFilters,
     onProgress: (totals: BatchStats) => Promise<void>,
   ): Promise<BatchStats> {
+    const found = await this.unannounced.search();
+    if (found.adopted > 0) {
+      this.logger.log({ msg: 'found unannounced items', ...found });
+    }
     const filter = toItemFilter(filters);
     const seen = new Set<string>();
     let totals = emptyStats();

@@ -51,6 +51,11 @@ export const ServiceKeys = {
   deadLetters: 'clustering:dead-letters',
   /** Hash: feedback id -> failed embedding attempts, for backoff. */
   embedFailures: 'clustering:embed-failures',
+  /**
+   * Hash: how far the search for unannounced items got in `feedback:created`: `watermark`
+   * (the highest score examined) and `rescan` (rank of the slow full-coverage cursor).
+   */
+  unannounced: 'clustering:unannounced',
   /** Sorted set: feedback id -> epoch ms before which it is not retried. */
   retryAfter: 'clustering:embed-retry-after',
   /** Hash per embedding model: `sum` (packed float64 sum of its unit item vectors), `count`. */

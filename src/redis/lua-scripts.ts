@@ -9,7 +9,8 @@ const SCRIPTS = {
   persistBatch: { file: 'persist-batch.lua', keys: 10 },
   mergeClusters: { file: 'merge-clusters.lua', keys: 7 },
   moveItems: { file: 'move-items.lua', keys: 6 },
-  // Its key count varies (the external-id key is optional): callers pass it first.
+  // Key counts vary (one key per item; an optional external-id key): sent before the keys.
+  adoptUnannounced: { file: 'adopt-unannounced.lua', keys: undefined },
   writeFeedback: { file: 'write-feedback.lua', keys: undefined },
 } as const;
 
@@ -46,7 +47,7 @@ export function defineScripts(redis: Redis): void {
  */
 export async function runScript(
   redis: Redis,
-  name: Exclude<ScriptName, 'writeFeedback'>,
+  name: ScriptName,
   keys: readonly string[],
   args: ReadonlyArray<string | Buffer | number>,
 ): Promise<unknown> {
@@ -54,5 +55,7 @@ export async function runScript(
   const command = (redis as unknown as Record<ScriptName, (...a: unknown[]) => Promise<unknown>>)[
     name
   ];
-  return command.call(redis, ...keys, ...args);
+  // A script without a fixed key count takes the count as its first argument.
+  const count = SCRIPTS[name].keys === undefined ? [keys.length] : [];
+  return command.call(redis, ...count, ...keys, ...args);
 }
