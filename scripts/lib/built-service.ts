@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   ServiceProcess,
@@ -35,6 +43,27 @@ export function buildServiceInto(outDir: string): { mainPath: string; warnings: 
   }
   copyLuaScripts(join(REPO_ROOT, 'src'), outDir);
   return { mainPath, warnings: result.status === 0 ? '' : `${result.stdout}${result.stderr}` };
+}
+
+/**
+ * The compiled service to run: `dist/main.js` when `npm run build` made it after the last
+ * change under `src/` (as in CI), else `src/` compiled into `outDir` (see buildServiceInto).
+ */
+export function freshBuildOr(outDir: string): string {
+  const distMain = join(REPO_ROOT, 'dist', 'main.js');
+  if (existsSync(distMain) && statSync(distMain).mtimeMs >= newestChange(join(REPO_ROOT, 'src'))) {
+    return distMain;
+  }
+  return buildServiceInto(outDir).mainPath;
+}
+
+function newestChange(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestChange(path) : statSync(path).mtimeMs);
+  }
+  return newest;
 }
 
 function copyLuaScripts(from: string, to: string): void {
