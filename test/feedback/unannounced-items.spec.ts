@@ -9,7 +9,7 @@ import { expectClustered } from '../support/invariants';
 import { useServiceFixture } from '../support/service-fixture';
 import { eventually } from '../support/test-app';
 
-const DB = 10;
+const DB = 11;
 const TOPICS = ['payment', 'crash', 'login', 'dark'];
 
 /**
