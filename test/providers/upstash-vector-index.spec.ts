@@ -142,6 +142,23 @@ describe('UpstashVectorIndex', () => {
     expect(upstash.ids('centroids')).toEqual(['orphan']);
   });
 
+  it('forgets everything it held when the change feed went backwards (FLUSHDB, failover)', async () => {
+    const vectors = index({ recentWindowMs: 60_000 });
+    await vectors.verifyDimensions();
+    await persistCluster('before', direction(5));
+    await persistCluster('also-before', direction(6));
+    await vectors.refresh();
+
+    // The data is replaced: the sequence restarts below what the replica has seen.
+    await redis.flushdb();
+    await persistCluster('after', direction(5));
+    await vectors.refresh();
+
+    const [candidates] = await vectors.candidates([direction(5)], 3);
+    expect(ids(candidates)).toEqual(['after']);
+    expect(upstash.ids('centroids')).toContain('after');
+  });
+
   it('forgets merged clusters and clusters of another model', async () => {
     const vectors = index({ recentWindowMs: 0 });
     await vectors.refresh();
