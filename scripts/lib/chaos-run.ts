@@ -30,6 +30,9 @@ export interface ChaosOptions {
 export interface ChaosReport {
   items: number;
   updates: number;
+  /** Updates of items that were clustered at the time, and how many of those changed cluster. */
+  updates_of_clustered_items: number;
+  updated_items_moved: number;
   kills: number;
   replicas_started: number;
   seconds: number;
@@ -101,6 +104,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let kills = 0;
     let updates = 0;
     let producing = true;
+    const clusterBeforeUpdate = new Map<string, string>();
     const killer = (async () => {
       while (producing) {
         await sleep(options.killEveryMs);
@@ -133,6 +137,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const updateDue = updateEvery > 0 && tick % updateEvery === 0 && tick > 0;
       if ((updateDue || tick >= ticks) && updates < options.updates && ids.length > 0) {
         const id = ids[Math.floor(Math.random() * ids.length)];
+        const before = await redis.hmget(`feedback:${id}`, 'clustered', 'cluster_id');
+        if (before[0] === 'true' && before[1]) clusterBeforeUpdate.set(id, before[1]);
         await writer.update(id, themedText(Math.floor(Math.random() * 1000)));
         updates++;
       }
@@ -151,9 +157,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await allJobsFinished(redis, options.settleTimeoutMs);
 
     const report = await check(redis, ids);
+    let moved = 0;
+    for (const [id, clusterId] of clusterBeforeUpdate) {
+      if ((await redis.hget(`feedback:${id}`, 'cluster_id')) !== clusterId) moved++;
+    }
     return {
       items: ids.length,
       updates,
+      updates_of_clustered_items: clusterBeforeUpdate.size,
+      updated_items_moved: moved,
       kills,
       replicas_started: replicasStarted,
       seconds: Math.round((Date.now() - started) / 100) / 10,

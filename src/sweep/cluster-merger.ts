@@ -11,6 +11,17 @@ import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
 import { MergePair, survivorFirst } from './merge-plan';
 
+/** The KEYS of `merge-clusters.lua`, in its order. */
+export const MERGE_CLUSTERS_KEYS = [
+  ServiceKeys.assignLock,
+  ClusterKeys.all,
+  ServiceKeys.indexSeq,
+  ServiceKeys.indexChanges,
+  ServiceKeys.centroids,
+  ServiceKeys.anchors,
+  ServiceKeys.membership,
+];
+
 /** A merge as executed: the survivor's new state, the absorbed id and the items moved. */
 export interface MergeOutcome {
   survivor: ClusterState;
@@ -56,29 +67,16 @@ export class ClusterMerger {
         absorbed.centroid,
         absorbed.size,
       );
-      const movedItems = (await runScript(
-        this.redis,
-        'mergeClusters',
-        [
-          ServiceKeys.assignLock,
-          ClusterKeys.all,
-          ServiceKeys.indexSeq,
-          ServiceKeys.indexChanges,
-          ServiceKeys.centroids,
-          ServiceKeys.anchors,
-          ServiceKeys.membership,
-        ],
-        [
-          lease.token,
-          survivor.id,
-          absorbed.id,
-          survivor.size,
-          absorbed.size,
-          new Date().toISOString(),
-          centroidJson(centroid),
-          packVector(centroid),
-        ],
-      )) as number;
+      const movedItems = (await runScript(this.redis, 'mergeClusters', MERGE_CLUSTERS_KEYS, [
+        lease.token,
+        survivor.id,
+        absorbed.id,
+        survivor.size,
+        absorbed.size,
+        new Date().toISOString(),
+        centroidJson(centroid),
+        packVector(centroid),
+      ])) as number;
       return {
         survivor: { ...survivor, centroid, size: survivor.size + absorbed.size },
         absorbedId: absorbed.id,

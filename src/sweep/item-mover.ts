@@ -12,6 +12,16 @@ import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
 import { PlannedMove, removeFromMean } from './move-plan';
 
+/** The KEYS of `move-items.lua`, in its order. */
+export const MOVE_ITEMS_KEYS = [
+  ServiceKeys.assignLock,
+  ClusterKeys.all,
+  ServiceKeys.indexSeq,
+  ServiceKeys.indexChanges,
+  ServiceKeys.centroids,
+  ServiceKeys.membership,
+];
+
 /** Moves written per script call (and per hold of the assignment lock). */
 const MOVES_PER_WRITE = 100;
 
@@ -100,19 +110,12 @@ export class ItemMover {
       clusters,
       sourceChars: MAX_SOURCE_CHARS,
     };
-    const moved = (await runScript(
-      this.redis,
-      'moveItems',
-      [
-        ServiceKeys.assignLock,
-        ClusterKeys.all,
-        ServiceKeys.indexSeq,
-        ServiceKeys.indexChanges,
-        ServiceKeys.centroids,
-        ServiceKeys.membership,
-      ],
-      [token, new Date().toISOString(), JSON.stringify(plan), ...packed],
-    )) as number;
+    const moved = (await runScript(this.redis, 'moveItems', MOVE_ITEMS_KEYS, [
+      token,
+      new Date().toISOString(),
+      JSON.stringify(plan),
+      ...packed,
+    ])) as number;
     return { moved, touched: touchedIds.map((id) => working.get(id) as ClusterState) };
   }
 }

@@ -3,33 +3,16 @@ import { packVector } from '../../src/pipeline/assign/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
+import { MERGE_CLUSTERS_KEYS } from '../../src/sweep/cluster-merger';
+import { liveCluster } from '../support/live-cluster';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
-
-const KEYS = [
-  ServiceKeys.assignLock,
-  ClusterKeys.all,
-  ServiceKeys.indexSeq,
-  ServiceKeys.indexChanges,
-  ServiceKeys.centroids,
-  ServiceKeys.anchors,
-  ServiceKeys.membership,
-];
 
 describe('merge-clusters.lua', () => {
   let redis: Redis;
   let lease: LockLease;
 
-  async function cluster(id: string, members: string[]) {
-    await redis.sadd(ClusterKeys.all, id);
-    await redis.sadd(ClusterKeys.items(id), ...members);
-    await redis.hset(ClusterKeys.cluster(id), { id, size: members.length, sources: '["manual"]' });
-    for (const m of members) {
-      await redis.hset(`feedback:${m}`, { id: m, source: 'manual', cluster_id: id });
-      await redis.hset(ServiceKeys.membership, m, id);
-    }
-  }
   const merge = (survivorSize: number, absorbedSize: number) =>
-    runScript(redis, 'mergeClusters', KEYS, [
+    runScript(redis, 'mergeClusters', MERGE_CLUSTERS_KEYS, [
       lease.token,
       'c1',
       'c2',
@@ -43,8 +26,8 @@ describe('merge-clusters.lua', () => {
   beforeEach(async () => {
     redis = await openTestRedis(1);
     lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 10_000).tryAcquire())!;
-    await cluster('c1', ['a']);
-    await cluster('c2', ['b', 'c']);
+    await liveCluster(redis, 'c1', ['a']);
+    await liveCluster(redis, 'c2', ['b', 'c']);
   });
   afterEach(async () => closeTestRedis(redis));
 

@@ -5,16 +5,8 @@ import { packVector } from '../../src/pipeline/assign/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
+import { MOVE_ITEMS_KEYS } from '../../src/sweep/item-mover';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
-
-const KEYS = [
-  ServiceKeys.assignLock,
-  ClusterKeys.all,
-  ServiceKeys.indexSeq,
-  ServiceKeys.indexChanges,
-  ServiceKeys.centroids,
-  ServiceKeys.membership,
-];
 
 describe('move-items.lua', () => {
   let redis: Redis;
@@ -37,7 +29,7 @@ describe('move-items.lua', () => {
 
   /** `c2Size` is the membership the plan believes c2 has (1 is right). */
   const moveBToC2 = (c2Size = 1) =>
-    runScript(redis, 'moveItems', KEYS, [
+    runScript(redis, 'moveItems', MOVE_ITEMS_KEYS, [
       lease.token,
       '2024-05-01T10:00:00.000Z',
       JSON.stringify({
