@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { ClusterState } from '../clusters/cluster-state';
 import { FeedbackRepository } from '../feedback/feedback.repository';
 import { Embedder, EmbedOutcome } from './embed/embedder.port';
 import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
-import { AssignStage, EmbeddedItem } from './assign/assign-stage';
+import { AssignOutcome, AssignStage, EmbeddedItem } from './assign/assign-stage';
 import { VectorIndex } from '../vector-index/vector-index.port';
 import { SummarizeStage } from './summarize/summarize-stage';
 import { prepareText } from './prepare/prepare-text';
@@ -70,6 +71,9 @@ export class ClusteringPipeline {
     });
     await this.feedback.forgetMissing(missing);
     await this.feedback.park(parked);
+    // An updated item parked (its new text unreadable) must not stay counted in its old cluster.
+    const detached = await this.assign.detach(parked.map((p) => p.id));
+    if (detached.seq !== undefined) await this.updateIndex([], detached.shrunk, detached.seq);
     await this.retries.recordFailures(failed);
     // Whatever will not be embedded again has no retry to wait for.
     await this.retries.clear([...notWaiting, ...missing, ...parked.map((p) => p.id)]);
@@ -92,12 +96,9 @@ export class ClusteringPipeline {
     stats.new_clusters = changes.filter((c) => c.created).length;
     stats.updated_clusters = changes.length - stats.new_clusters;
 
-    // Clusters updated items left: still live with their new state, or emptied and gone.
-    const shrunkLive = shrunk.flatMap((c) => (c.state && c.state.size > 0 ? [c.state] : []));
-    const shrunkGone = shrunk.filter((c) => !c.state || c.state.size === 0).map((c) => c.id);
-    await this.index.clustersChanged(
-      [...changes.map((c) => c.state), ...shrunkLive],
-      shrunkGone,
+    await this.updateIndex(
+      changes.map((c) => c.state),
+      shrunk,
       persisted.seq,
     );
     if (this.index.upsertItems) {
@@ -113,6 +114,17 @@ export class ClusteringPipeline {
       this.logger.warn(`summaries not refreshed: ${String(error)}`);
     });
     return stats;
+  }
+
+  /** Tells the index of grown clusters and of those updated items left (shrunk or emptied). */
+  private async updateIndex(
+    grown: ClusterState[],
+    shrunk: AssignOutcome['shrunk'],
+    seq: number,
+  ): Promise<void> {
+    const live = shrunk.flatMap((c) => (c.state && c.state.size > 0 ? [c.state] : []));
+    const gone = shrunk.filter((c) => !c.state || c.state.size === 0).map((c) => c.id);
+    await this.index.clustersChanged([...grown, ...live], gone, seq);
   }
 
   private async embed(texts: string[]): Promise<EmbedOutcome[]> {

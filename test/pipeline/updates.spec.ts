@@ -72,6 +72,29 @@ describe('updated items are re-clustered through the real pipeline (CONTRACT §1
     expect(await contractViolations(fixture.redis)).toEqual([]);
   });
 
+  it('takes an item whose update left no readable text out of its cluster while it is parked', async () => {
+    await fixture.start();
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await fixture.writer.write({ source: 'manual', title: `payment ${i}` })).id);
+    }
+    for (const id of ids) await waitUntilClustered(id);
+    const cluster = await clusterOf(ids[0]);
+
+    await fixture.writer.update(ids[0], { title: '', body: '   ' });
+    await waitFor(
+      async () => (await fixture.redis.hexists('clustering:parked', ids[0])) === 1,
+      15_000,
+      'the update parked',
+    );
+
+    expect(await fixture.redis.sismember(`cluster:items:${cluster}`, ids[0])).toBe(0);
+    expect(await fixture.redis.hget(`cluster:${cluster}`, 'size')).toBe('2');
+    expect(await fixture.redis.sismember('feedback:unclustered', ids[0])).toBe(1);
+    expect(await centroidViolations(fixture.redis)).toEqual([]);
+    expect(await contractViolations(fixture.redis)).toEqual([]);
+  });
+
   it('keeps an item in one cluster when many updates of it race across two replicas', async () => {
     await fixture.start({ CONSUMER_NAME: 'replica-a', BATCH_MAX_ITEMS: '4' });
     await fixture.start({ CONSUMER_NAME: 'replica-b', BATCH_MAX_ITEMS: '4' });

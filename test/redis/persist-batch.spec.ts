@@ -196,6 +196,26 @@ describe('persist-batch.lua through BatchPersister', () => {
       expect(await contractViolations(redis)).toEqual([]);
     });
 
+    it('lets an updated item leave without joining (parked), waiting in no cluster', async () => {
+      await clusteredThenUpdated(false);
+
+      await persister.persist(lease, {
+        plan: { assignments: [], changes: [] },
+        vectors: new Map(),
+        sources: new Map(),
+        provisionalTitles: new Map(),
+        model: 'test-model',
+        departures: new Map([['a', 'c1']]),
+        shrunk: [{ id: 'c1', state: { id: 'c1', centroid: v(0, 1), anchor: v(1, 0), size: 1 } }],
+      });
+
+      expect(await redis.smembers('cluster:items:c1')).toEqual(['b']);
+      expect(await redis.hget('cluster:c1', 'size')).toBe('1');
+      expect(await redis.hexists(ServiceKeys.membership, 'a')).toBe(0);
+      expect(await redis.sismember('feedback:unclustered', 'a')).toBe(1);
+      expect(await contractViolations(redis)).toEqual([]);
+    });
+
     it('refuses a plan that does not take the item out of the cluster it is in', async () => {
       await clusteredThenUpdated(false);
       const before = await redis.hgetall('cluster:c1');

@@ -34,6 +34,13 @@ export interface AssignStageOptions extends AssignParams {
   lockWaitMs: number;
 }
 
+/** What `detach` did: the clusters parked items left (see AssignOutcome.shrunk). */
+export interface DetachOutcome {
+  shrunk: AssignOutcome['shrunk'];
+  /** The change feed's sequence after the write (undefined when nothing was written). */
+  seq?: number;
+}
+
 /** Raised when the assignment lock could not be had in time; the batch stays unacknowledged. */
 export class AssignLockTimeoutError extends Error {
   override name = 'AssignLockTimeoutError';
@@ -84,10 +91,7 @@ export class AssignStage {
       // items of a model bootstrap it without waiting for more.
       const calibration = await this.calibration.current(todo.map((i) => i.vector));
       const plan = assignBatch(todo, candidates, this.options, calibration, randomUUID);
-      const grown = new Set(plan.changes.map((c) => c.state.id));
-      const shrunk = [...new Set(current.clusterOf.values())]
-        .filter((id) => !grown.has(id))
-        .map((id) => ({ id, state: after.get(id) }));
+      const shrunk = shrunkClusters(current.clusterOf, after, plan);
       const founders = new Map(todo.map((i) => [i.id, i.title]));
       const provisionalTitles = new Map(
         plan.changes
@@ -110,4 +114,51 @@ export class AssignStage {
       await this.lock.release(lease);
     }
   }
+
+  /**
+   * Takes updated items that will not be clustered again as they are (parked: their new text
+   * is unreadable) out of the clusters they are in, so none counts them while they wait.
+   * Takes the lock only when one of them is in a cluster.
+   */
+  async detach(ids: readonly string[]): Promise<DetachOutcome> {
+    if ((await this.membership.current(ids, this.model)).clusterOf.size === 0)
+      return { shrunk: [] };
+    const lease = await this.lock.acquire(this.options.lockWaitMs);
+    if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
+    try {
+      const waiting = await this.feedback.stillWaiting(ids);
+      const current = await this.membership.current(
+        ids.filter((id) => waiting.has(id)),
+        this.model,
+      );
+      if (current.clusterOf.size === 0) return { shrunk: [] };
+      const plan: AssignmentPlan = { assignments: [], changes: [] };
+      const after = statesAfterDepartures(current.clusterOf, current.states, current.oldVectors);
+      const shrunk = shrunkClusters(current.clusterOf, after, plan);
+      const persisted = await this.persister.persist(lease, {
+        plan,
+        vectors: new Map(),
+        sources: new Map(),
+        provisionalTitles: new Map(),
+        model: this.model,
+        departures: current.clusterOf,
+        shrunk,
+      });
+      return { shrunk, seq: persisted.seq };
+    } finally {
+      await this.lock.release(lease);
+    }
+  }
+}
+
+/** The clusters items leave that the plan does not grow, with their state after. */
+function shrunkClusters(
+  clusterOf: ReadonlyMap<string, string>,
+  after: ReadonlyMap<string, ClusterState>,
+  plan: AssignmentPlan,
+): AssignOutcome['shrunk'] {
+  const grown = new Set(plan.changes.map((c) => c.state.id));
+  return [...new Set(clusterOf.values())]
+    .filter((id) => !grown.has(id))
+    .map((id) => ({ id, state: after.get(id) }));
 }

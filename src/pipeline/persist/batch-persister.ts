@@ -13,7 +13,10 @@ export interface PersistInput {
   sources: ReadonlyMap<string, string>;
   provisionalTitles: ReadonlyMap<string, string>;
   model: string;
-  /** Updated items: item id -> the cluster it leaves (CONTRACT §1 "Updates"). */
+  /**
+   * Updated items: item id -> the cluster it leaves (CONTRACT §1 "Updates"). An item here
+   * that the plan does not assign leaves without joining (its new text cannot be clustered).
+   */
   departures?: ReadonlyMap<string, string>;
   /**
    * Clusters that only lose items, with their state after the departures (size 0 when the
@@ -93,6 +96,10 @@ export class BatchPersister {
       };
     });
     const clusters = [...grown, ...shrunk];
+    const assigned = new Set(items.map((i) => i.id));
+    const leaves = [...(input.departures ?? [])]
+      .filter(([id]) => !assigned.has(id))
+      .map(([id, from]) => ({ id, from }));
     const keys = [
       ServiceKeys.assignLock,
       FeedbackKeys.unclustered,
@@ -109,7 +116,7 @@ export class BatchPersister {
       lease.token,
       new Date().toISOString(),
       input.model,
-      JSON.stringify({ clusters, items }),
+      JSON.stringify({ clusters, items, leaves }),
       ...extraArgs,
     ];
     try {

@@ -10,9 +10,10 @@
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
 -- ARGV[4] JSON plan: { clusters: [{ id, created, sources, title, centroidJsonArg, centroidArg, anchorArg }],
---                      items: [{ id, clusterId, vectorArg, from }] }
---         `from` is the cluster an updated item leaves (absent for a new item); a cluster with
---         centroidJsonArg 0 keeps its centroid (one of another model that only loses items).
+--                      items: [{ id, clusterId, vectorArg, from }], leaves: [{ id, from }] }
+--         `from` is the cluster an updated item leaves (absent for a new item); `leaves` are
+--         updated items that leave without joining (parked: their new text is unreadable);
+--         a cluster with centroidJsonArg 0 keeps its centroid (another model's, only shrinking).
 -- ARGV[n] packed float32 vectors and centroid JSON texts, referenced by the *Arg indexes above
 --         (kept out of the plan so the script never decodes thousands of numbers).
 -- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
@@ -29,16 +30,23 @@ local plan = cjson.decode(ARGV[4])
 -- ---- Validation (no writes) ------------------------------------------------------------
 
 -- An item is written only if it is still waiting: replays and redeliveries change nothing.
+local function waiting(id)
+  local key = 'feedback:' .. id
+  return redis.call('SISMEMBER', KEYS[2], id) == 1 and redis.call('EXISTS', key) == 1
+      and redis.call('HGET', key, 'clustered') ~= 'true'
+end
 local eligible = {}
 local skipped = {}
 for _, item in ipairs(plan.items) do
-  local key = 'feedback:' .. item.id
-  if redis.call('SISMEMBER', KEYS[2], item.id) == 1 and redis.call('EXISTS', key) == 1
-      and redis.call('HGET', key, 'clustered') ~= 'true' then
+  if waiting(item.id) then
     eligible[#eligible + 1] = item
   else
     skipped[#skipped + 1] = item.id
   end
+end
+local leaving = {}
+for _, item in ipairs(plan.leaves or {}) do
+  if waiting(item.id) then leaving[#leaving + 1] = item end
 end
 
 -- The cluster that holds an item now: the service's record, or the hash's cluster_id (items
@@ -65,6 +73,14 @@ for _, item in ipairs(eligible) do
       .. ' but the plan has it leave ' .. tostring(item.from))
   end
   if current then leaves[current] = (leaves[current] or 0) + 1 end
+end
+for _, item in ipairs(leaving) do
+  local current = currentCluster(item.id)
+  if current ~= item.from then
+    return redis.error_reply('CONFLICT item ' .. item.id .. ' is in cluster ' .. tostring(current)
+      .. ' but the plan has it leave ' .. tostring(item.from))
+  end
+  leaves[current] = (leaves[current] or 0) + 1
 end
 
 local planned = {}
@@ -97,6 +113,12 @@ for _, item in ipairs(eligible) do
   redis.call('HSET', KEYS[8], item.id, ARGV[item.vectorArg])
   redis.call('HSET', KEYS[9], item.id, model)
   redis.call('HSET', KEYS[10], item.id, item.clusterId)
+end
+-- It waits (parked) in no cluster: not clustered, so no cluster counts it.
+for _, item in ipairs(leaving) do
+  redis.call('SREM', 'cluster:items:' .. item.from, item.id)
+  redis.call('HDEL', 'feedback:' .. item.id, 'cluster_id', 'clustered_at')
+  redis.call('HDEL', KEYS[10], item.id)
 end
 
 for _, cluster in ipairs(plan.clusters) do
