@@ -47,7 +47,13 @@ export const ServiceKeys = {
   summarizedAt: 'clustering:summaries:size',
   /** Hash: feedback id -> JSON {reason, at} for items parked as unprocessable. */
   parked: 'clustering:parked',
-  /** Stream of events delivered too often, with their reason. */
+  /**
+   * Hash: stream entry id -> attempts that failed because of the item itself (the entry
+   * processed alone, and the failure not an outage). Unlike XPENDING's delivery count, which
+   * every read bumps, only these count towards MAX_DELIVERIES.
+   */
+  streamItemFailures: 'clustering:stream:item-failures',
+  /** Stream of events given up on, with their reason. */
   deadLetters: 'clustering:dead-letters',
   /** Hash: feedback id -> failed embedding attempts, for backoff. */
   embedFailures: 'clustering:embed-failures',

@@ -1,27 +1,28 @@
 import Redis from 'ioredis';
-import { FeedbackKeys } from '../redis/keys';
+import { runScript } from '../redis/lua-scripts';
 import { compareStreamIds, RawEntry, StreamEntry, toStreamEntry } from './stream-entry';
 
 type ReadReply = Array<[string, RawEntry[]]> | null;
 
 /**
- * Consumer-group operations on `feedback:events`. Blocking reads use `blocking`, a
- * connection of their own, so they never hold up the commands of the pipeline.
+ * Consumer-group operations on one stream (`feedback:events` for feedback, `clustering:jobs`
+ * for jobs): both consumers read through this class. Blocking reads use `blocking`, a
+ * connection of their own, so they never hold up the commands of the pipeline. A read that
+ * meets NOGROUP (a FLUSHDB, a failover to an empty replica, an operator) recreates the group
+ * and reads again, so no consumer is left failing forever.
  */
 export class EventStream {
-  readonly key = FeedbackKeys.events;
-
   constructor(
     private readonly redis: Redis,
     private readonly blocking: Redis,
+    readonly key: string,
     readonly group: string,
     readonly consumer: string,
   ) {}
 
   /**
    * Creates the group (and the stream) if missing. A new group starts at the beginning of
-   * the stream: items announced before the service first ran are clustered too, and
-   * reconciliation skips the ones that are already clustered.
+   * the stream: entries added before any consumer first ran are read too.
    */
   async ensureGroup(): Promise<void> {
     try {
@@ -42,32 +43,36 @@ export class EventStream {
 
   /** New entries: waits up to `blockMs` for the first, returns at most `count`. */
   async readNew(count: number, blockMs: number): Promise<StreamEntry[]> {
-    const reply = (await this.blocking.xreadgroup(
-      'GROUP',
-      this.group,
-      this.consumer,
-      'COUNT',
-      count,
-      'BLOCK',
-      blockMs,
-      'STREAMS',
-      this.key,
-      '>',
+    const reply = (await this.withGroup(() =>
+      this.blocking.xreadgroup(
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        this.key,
+        '>',
+      ),
     )) as ReadReply;
     return (reply?.[0]?.[1] ?? []).map(toStreamEntry);
   }
 
   /** This consumer's own pending entries (delivered before, not acknowledged), oldest first. */
   async readOwnPending(count: number): Promise<StreamEntry[]> {
-    const reply = (await this.redis.xreadgroup(
-      'GROUP',
-      this.group,
-      this.consumer,
-      'COUNT',
-      count,
-      'STREAMS',
-      this.key,
-      '0',
+    const reply = (await this.withGroup(() =>
+      this.redis.xreadgroup(
+        'GROUP',
+        this.group,
+        this.consumer,
+        'COUNT',
+        count,
+        'STREAMS',
+        this.key,
+        '0',
+      ),
     )) as ReadReply;
     return (reply?.[0]?.[1] ?? []).map(toStreamEntry);
   }
@@ -77,20 +82,30 @@ export class EventStream {
    * Entries deleted from the stream meanwhile are acknowledged: there is nothing to do.
    */
   async claimIdle(minIdleMs: number, count: number): Promise<StreamEntry[]> {
-    const [, entries, deleted] = (await this.redis.xautoclaim(
-      this.key,
-      this.group,
-      this.consumer,
-      minIdleMs,
-      '0',
-      'COUNT',
-      count,
+    const [, entries, deleted] = (await this.withGroup(() =>
+      this.redis.xautoclaim(this.key, this.group, this.consumer, minIdleMs, '0', 'COUNT', count),
     )) as [string, RawEntry[], string[] | undefined];
     if (deleted && deleted.length > 0) await this.ack(deleted);
     return entries.filter(([, fields]) => fields !== null).map(toStreamEntry);
   }
 
-  /** Delivery counts of this consumer's pending entries, by entry id. */
+  /**
+   * Resets the idle time of those of `entryIds` still pending under this consumer, without
+   * counting a delivery (XCLAIM JUSTID), so that no other consumer claims entries still in
+   * hand; entries another consumer took meanwhile stay its. Returns how many were renewed.
+   */
+  async renewClaims(entryIds: readonly string[]): Promise<number> {
+    if (entryIds.length === 0) return 0;
+    const renewed = await runScript(
+      this.redis,
+      'renewClaims',
+      [this.key],
+      [this.group, this.consumer, ...entryIds],
+    );
+    return Number(renewed);
+  }
+
+  /** Delivery counts (XPENDING: every read counts) of this consumer's pending entries, by id. */
   async deliveryCounts(entryIds: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     if (entryIds.length === 0) return counts;
@@ -111,4 +126,31 @@ export class EventStream {
   async ack(entryIds: readonly string[]): Promise<void> {
     if (entryIds.length > 0) await this.redis.xack(this.key, this.group, ...entryIds);
   }
+
+  /** Acknowledges and removes entries nobody needs again (handled jobs). */
+  async ackAndDelete(entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length === 0) return;
+    for (const [error] of (await this.redis
+      .multi()
+      .xack(this.key, this.group, ...entryIds)
+      .xdel(this.key, ...entryIds)
+      .exec()) ?? []) {
+      if (error) throw error;
+    }
+  }
+
+  private async withGroup<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isNoGroup(error)) throw error;
+      await this.ensureGroup();
+      return read();
+    }
+  }
+}
+
+/** The group (or its stream) is gone: Redis was flushed or failed over to an empty replica. */
+export function isNoGroup(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOGROUP');
 }

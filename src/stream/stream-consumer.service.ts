@@ -10,10 +10,12 @@ import { Environment } from '../config/environment';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
 import { EmbedRetrySchedule } from '../pipeline/embed/embed-retry-schedule';
+import { FeedbackKeys } from '../redis/keys';
 import { REDIS, RedisConnections } from '../redis/redis.module';
 import { uniqueConsumerName } from './consumer-name';
 import { DeadLetters } from './dead-letters';
 import { EventStream } from './event-stream';
+import { ItemFailureCounts } from './item-failures';
 import { StreamConsumer } from './stream-consumer';
 import { StreamTrimmer } from './stream-trimmer';
 
@@ -37,6 +39,7 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
     this.stream = new EventStream(
       redis,
       connections.create('stream-reader'),
+      FeedbackKeys.events,
       env.CONSUMER_GROUP,
       env.CONSUMER_NAME ?? uniqueConsumerName(),
     );
@@ -45,6 +48,7 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
       pipeline,
       new DeadLetters(redis),
       retries,
+      new ItemFailureCounts(redis),
       {
         batchMaxItems: env.BATCH_MAX_ITEMS,
         batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,

@@ -1,0 +1,60 @@
+import { isBrokenCircuitError, TaskCancelledError } from 'cockatiel';
+import { AssignLockTimeoutError } from '../pipeline/assign/assign-stage';
+import { LockLostError } from '../pipeline/persist/batch-persister';
+import { ProviderError } from '../providers/resilient-call';
+import { AssignmentLockTimeoutError } from '../sweep/assignment-lock';
+
+/**
+ * Redis replies that describe the server's state, not the data: out of memory, loading,
+ * busy script, read-only replica after a failover, no quorum, a group lost to a flush.
+ */
+const SERVER_STATE_REPLY =
+  /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOGROUP|EXECABORT)\b/;
+/** Connection-level failures of the client (ioredis, Node's sockets). */
+const CONNECTION_FAILURE =
+  /Connection is closed|Stream isn't writeable|Reached the max retries per request|Command timed out|socket (hang up|closed)/i;
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+/**
+ * Whether a failure is an outage rather than something about the items in hand: Redis
+ * unreachable or refusing, the assignment lock not had in time or lost, a provider down,
+ * rate limiting, timing out or behind an open circuit. Outages keep the entries pending with
+ * backoff and never count towards MAX_DELIVERIES; anything else may be the item's fault.
+ */
+export function isTransientFailure(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth++) {
+    if (isOutage(cause)) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
+function isOutage(error: Error): boolean {
+  if (
+    error instanceof AssignLockTimeoutError ||
+    error instanceof AssignmentLockTimeoutError ||
+    error instanceof LockLostError ||
+    error instanceof TaskCancelledError ||
+    isBrokenCircuitError(error)
+  ) {
+    return true;
+  }
+  if (error instanceof ProviderError) return error.transient;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== undefined && NETWORK_CODES.has(code)) return true;
+  return (
+    error.name === 'MaxRetriesPerRequestError' ||
+    SERVER_STATE_REPLY.test(error.message) ||
+    CONNECTION_FAILURE.test(error.message)
+  );
+}
