@@ -3,7 +3,7 @@ import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { Logger } from 'nestjs-pino';
-import { ConfigurationError, loadEnvironment } from '../config/environment';
+import { ConfigurationError, Environment, loadEnvironment } from '../config/environment';
 import { ClusterJobRepository } from '../jobs/cluster-job.repository';
 import { ClusterJobRunner } from '../jobs/cluster-job.runner';
 import { JOB_MODES, JobMode, newClusterJob } from '../jobs/job-data';
@@ -14,15 +14,30 @@ export const EXIT_SUCCEEDED = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 
+/** Why a one-shot job stopped early: the task was told to stop (ECS sends SIGTERM). */
+export class JobInterruptedError extends Error {
+  override name = 'JobInterruptedError';
+}
+
 /**
  * One-shot mode (CONTRACT §6 `CLUSTER_JOB_ID`): runs one job in this process and returns the
  * exit code. A job without a record is created (`trigger: cli`); a job that already finished
  * is not run again, its outcome is the answer (so a retried task does not redo the work).
+ * On SIGTERM the job stops after the chunk in hand (every write is atomic, so nothing is
+ * half done) and is marked `failed` ("interrupted by SIGTERM"); if it has not stopped within
+ * SHUTDOWN_TIMEOUT_MS it is marked failed anyway (its late writes are then refused). Either
+ * way the process exits with EXIT_FAILED.
  */
 export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'): Promise<number> {
   const app = await NestFactory.createApplicationContext(OneShotModule, { bufferLogs: true });
   app.useLogger(app.get(Logger));
   const logger = new NestLogger('OneShot');
+  const interrupt = new AbortController();
+  const onSigterm = () => {
+    logger.warn({ msg: 'SIGTERM: stopping the job after the chunk in hand', job_id: jobId });
+    interrupt.abort(new JobInterruptedError('interrupted by SIGTERM before it finished'));
+  };
+  process.once('SIGTERM', onSigterm);
   try {
     const jobs = app.get(ClusterJobRepository);
     const existing = await jobs.get(jobId);
@@ -32,11 +47,32 @@ export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'
       logger.log({ msg: 'job already finished', job_id: jobId, status: existing.status });
       return existing.status === 'succeeded' ? EXIT_SUCCEEDED : EXIT_FAILED;
     }
-    const job = await app.get(ClusterJobRunner).run(jobId);
+    const run = app.get(ClusterJobRunner).run(jobId, { signal: interrupt.signal });
+    const job = await untilDeadlineAfterAbort(run, interrupt.signal, app.get(Environment));
+    if (!job) {
+      await jobs.giveUp(jobId, 'interrupted by SIGTERM; did not stop within SHUTDOWN_TIMEOUT_MS');
+      return EXIT_FAILED;
+    }
     return job.status === 'succeeded' ? EXIT_SUCCEEDED : EXIT_FAILED;
   } finally {
+    process.off('SIGTERM', onSigterm);
     await app.close();
   }
+}
+
+/** `run`'s result, or undefined when it has not settled SHUTDOWN_TIMEOUT_MS after `signal`. */
+function untilDeadlineAfterAbort<T>(
+  run: Promise<T>,
+  signal: AbortSignal,
+  env: Environment,
+): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<undefined>((resolve) => {
+    signal.addEventListener('abort', () => {
+      timer = setTimeout(() => resolve(undefined), env.SHUTDOWN_TIMEOUT_MS);
+    });
+  });
+  return Promise.race([run, deadline]).finally(() => clearTimeout(timer));
 }
 
 const USAGE =

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import Redis, { ChainableCommander } from 'ioredis';
 import { decodeCursor, encodeCursor, Page } from '../http/page-cursor';
 import { JobKeys } from '../redis/keys';
+import { runScript } from '../redis/lua-scripts';
 import { REDIS } from '../redis/redis.module';
 import {
   ClusterJob,
@@ -13,7 +15,11 @@ import {
   JobStats,
 } from './job-data';
 
-/** Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4). */
+/**
+ * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4). A run owns
+ * its job through the `owner` token it claimed it with (`claim-job.lua`); progress and the
+ * outcome are written only with that token (`update-job.lua`).
+ */
 @Injectable()
 export class ClusterJobRepository {
   constructor(@Inject(REDIS) private readonly redis: Redis) {}
@@ -35,34 +41,76 @@ export class ClusterJobRepository {
     return fromHash(await this.redis.hgetall(JobKeys.job(id)));
   }
 
-  /** Marks the job running for its `attempt`-th start; a previous attempt's outcome is cleared. */
-  async markRunning(id: string, attempt: number): Promise<void> {
-    await execOrThrow(
-      this.redis
-        .multi()
-        .hset(JobKeys.job(id), {
-          status: 'running',
-          started_at: new Date().toISOString(),
-          attempts: attempt,
-          stats: JSON.stringify(emptyJobStats()),
-        })
-        .hdel(JobKeys.job(id), 'finished_at', 'error'),
+  /**
+   * Starts the job's `attempt`-th run under a new owner token, which every later write of
+   * this run must present; a previous attempt's outcome is cleared. Undefined when the job is
+   * unknown or already finished (a job finishes once: it is not run again).
+   */
+  async claim(id: string, attempt: number): Promise<string | undefined> {
+    const owner = randomUUID();
+    const claimed = await runScript(
+      this.redis,
+      'claimJob',
+      [JobKeys.job(id)],
+      [
+        owner,
+        'status',
+        'running',
+        'started_at',
+        new Date().toISOString(),
+        'attempts',
+        attempt,
+        'stats',
+        JSON.stringify(emptyJobStats()),
+      ],
     );
+    return claimed === 1 ? owner : undefined;
   }
 
-  /** Progress of a running job, so that readers see its counts grow. */
-  async saveStats(id: string, stats: JobStats): Promise<void> {
-    await this.redis.hset(JobKeys.job(id), 'stats', JSON.stringify(stats));
+  /** Progress of a running job, so that readers see its counts grow; false when refused. */
+  async saveStats(id: string, owner: string, stats: JobStats): Promise<boolean> {
+    return this.writeOwned(id, owner, { stats: JSON.stringify(stats) });
   }
 
-  async finish(id: string, outcome: { stats: JobStats; error?: string }): Promise<void> {
+  /**
+   * Records the outcome of the owner's run. Refused (false) when another owner took the job
+   * over or it finished already, so a job claimed twice finishes once.
+   */
+  async finish(
+    id: string,
+    owner: string,
+    outcome: { stats: JobStats; error?: string },
+  ): Promise<boolean> {
     const fields: Record<string, string> = {
       status: outcome.error === undefined ? 'succeeded' : 'failed',
       finished_at: new Date().toISOString(),
       stats: JSON.stringify(outcome.stats),
     };
     if (outcome.error !== undefined) fields.error = outcome.error;
-    await this.redis.hset(JobKeys.job(id), fields);
+    return this.writeOwned(id, owner, fields);
+  }
+
+  /** Marks a job failed whoever owns it (its runs were abandoned), unless it finished. */
+  async giveUp(id: string, error: string): Promise<boolean> {
+    return this.writeOwned(id, '', {
+      status: 'failed',
+      finished_at: new Date().toISOString(),
+      error,
+    });
+  }
+
+  private async writeOwned(
+    id: string,
+    owner: string,
+    fields: Record<string, string>,
+  ): Promise<boolean> {
+    const written = await runScript(
+      this.redis,
+      'updateJob',
+      [JobKeys.job(id)],
+      [owner, ...Object.entries(fields).flat()],
+    );
+    return written === 1;
   }
 
   /**

@@ -4,7 +4,7 @@ import { withLogContext } from '../logging/log-context';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { BatchStats } from '../pipeline/batch-stats';
 import { ClusterMaintenance } from '../sweep/cluster-maintenance';
-import { SweepLease, SweepLock } from '../sweep/sweep-lock';
+import { SweepLock } from '../sweep/sweep-lock';
 import { ClusterJobRepository } from './cluster-job.repository';
 import { ClusterJob, emptyJobStats, JobStats } from './job-data';
 import { SWEEP_LOCK_WAIT_MS } from './jobs.constants';
@@ -15,6 +15,11 @@ export class JobNotFoundError extends Error {
   override name = 'JobNotFoundError';
 }
 
+/** Raised inside a run whose job another owner took over: this run stops, that one goes on. */
+export class JobTakenOverError extends Error {
+  override name = 'JobTakenOverError';
+}
+
 /** Raised when an on-demand full job could not start because a sweep kept running. */
 export class SweepBusyError extends Error {
   override name = 'SweepBusyError';
@@ -23,8 +28,8 @@ export class SweepBusyError extends Error {
 export interface RunOptions {
   /** Which start of the job this is (1 = first); defaults to one more than recorded. */
   attempt?: number;
-  /** The sweep lock, when the caller already holds it (scheduled sweeps). */
-  sweepLease?: SweepLease;
+  /** Aborted to stop the job between chunks (one-shot mode on SIGTERM); its reason is the error. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -57,7 +62,11 @@ export class ClusterJobRunner {
 
   private async execute(job: ClusterJob, options: RunOptions): Promise<void> {
     const attempt = options.attempt ?? job.attempts + 1;
-    await this.jobs.markRunning(job.id, attempt);
+    const owner = await this.jobs.claim(job.id, attempt);
+    if (!owner) {
+      this.logger.log({ msg: 'job already finished; not run again', attempt });
+      return;
+    }
     this.logger.log({
       msg: 'job started',
       trigger: job.trigger,
@@ -69,21 +78,39 @@ export class ClusterJobRunner {
     let stats = emptyJobStats();
     const progress = async (totals: BatchStats) => {
       stats = { ...stats, ...totals, duration_ms: Date.now() - started };
-      await this.jobs.saveStats(job.id, stats);
+      if (!(await this.jobs.saveStats(job.id, owner, stats))) {
+        throw new JobTakenOverError('another replica took the job over; this run stops');
+      }
+      options.signal?.throwIfAborted();
     };
+    let error: unknown;
     try {
+      options.signal?.throwIfAborted();
       if (job.mode === 'incremental') await progress(await this.pass.run(job.filters, progress));
-      else stats = { ...stats, ...(await this.fullSweep(job, progress, options.sweepLease)) };
-      stats.duration_ms = Date.now() - started;
-      await this.jobs.finish(job.id, { stats });
-      this.metrics.job(job.trigger, job.mode, 'succeeded');
-      this.logger.log({ msg: 'job succeeded', stats });
-    } catch (error) {
-      stats.duration_ms = Date.now() - started;
-      await this.jobs.finish(job.id, { stats, error: describe(error) });
-      this.metrics.job(job.trigger, job.mode, 'failed');
-      this.logger.error({ msg: 'job failed', err: error, stats });
+      else {
+        const sweep = await this.fullSweep(job, progress, options);
+        stats = { ...stats, ...sweep };
+      }
+    } catch (failure) {
+      error = failure;
     }
+    stats.duration_ms = Date.now() - started;
+    if (error instanceof JobTakenOverError) {
+      this.logger.warn({ msg: 'job taken over by another run', stats });
+      return;
+    }
+    const outcome = error === undefined ? 'succeeded' : 'failed';
+    const recorded = await this.jobs.finish(job.id, owner, {
+      stats,
+      error: error === undefined ? undefined : describe(error),
+    });
+    if (!recorded) {
+      this.logger.warn({ msg: 'outcome refused: the job was taken over or finished', outcome });
+      return;
+    }
+    this.metrics.job(job.trigger, job.mode, outcome);
+    if (error === undefined) this.logger.log({ msg: 'job succeeded', stats });
+    else this.logger.error({ msg: 'job failed', err: error, stats });
   }
 
   /** Job records past JOB_RETENTION_DAYS go, a bounded number per sweep. */
@@ -97,9 +124,9 @@ export class ClusterJobRunner {
   private async fullSweep(
     job: ClusterJob,
     progress: (totals: BatchStats) => Promise<void>,
-    heldLease: SweepLease | undefined,
+    options: RunOptions,
   ): Promise<Partial<JobStats>> {
-    const lease = heldLease ?? (await this.sweepLock.acquire(SWEEP_LOCK_WAIT_MS));
+    const lease = await this.sweepLock.acquire(SWEEP_LOCK_WAIT_MS);
     if (!lease) {
       throw new SweepBusyError(
         `another sweep kept running for ${SWEEP_LOCK_WAIT_MS / 1000} s; try again when it has finished`,
@@ -109,11 +136,12 @@ export class ClusterJobRunner {
       const batch = await this.pass.run(job.filters, progress);
       await progress(batch);
       lease.assertHeld();
+      options.signal?.throwIfAborted();
       const maintenance = await this.maintenance.run(lease);
       const prunedJobs = await this.pruneOldJobs();
       return { ...batch, ...maintenance, pruned_jobs: prunedJobs };
     } finally {
-      if (!heldLease) await lease.release();
+      await lease.release();
     }
   }
 }

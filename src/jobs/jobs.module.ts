@@ -3,12 +3,11 @@ import { BearerTokenGuard } from '../http/bearer-token.guard';
 import { JobRunnerModule } from './job-runner.module';
 import { JobsController } from './jobs.controller';
 import { ClusterJobsProcessor } from './jobs.processor';
-import { ClusterJobsProducer } from './jobs.producer';
 
 /** Clustering jobs over HTTP, dispatched through the job stream to any replica. */
 @Module({
   imports: [JobRunnerModule],
   controllers: [JobsController],
-  providers: [ClusterJobsProducer, ClusterJobsProcessor, BearerTokenGuard],
+  providers: [ClusterJobsProcessor, BearerTokenGuard],
 })
 export class JobsModule {}

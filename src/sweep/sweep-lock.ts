@@ -64,10 +64,15 @@ export class SweepLock {
   private readonly lock: DistributedLock;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly env: Environment,
   ) {
     this.lock = new DistributedLock(redis, SWEEP_LOCK_KEY, env.SWEEP_LOCK_TTL_MS);
+  }
+
+  /** Whether a sweep is running somewhere (its lock is held). */
+  async isHeld(): Promise<boolean> {
+    return (await this.redis.exists(SWEEP_LOCK_KEY)) === 1;
   }
 
   /** One attempt: the lease, or undefined when a sweep is running somewhere. */

@@ -9,9 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
-import { ClusterJobRepository } from '../jobs/cluster-job.repository';
-import { ClusterJobRunner } from '../jobs/cluster-job.runner';
-import { newClusterJob } from '../jobs/job-data';
+import { ClusterJobsProducer } from '../jobs/jobs.producer';
 import { REDIS } from '../redis/redis.module';
 import { SweepLock } from './sweep-lock';
 
@@ -23,8 +21,11 @@ const TICK_KEY_TTL_MS = 60_000;
 /**
  * Fires full sweeps on SWEEP_CRON. Every replica has the schedule; per tick one replica
  * claims it (so replicas whose schedules fire together run one sweep, however fast it is),
- * and the sweep lock keeps it from overlapping a sweep still running. Each sweep is a job
- * record (`trigger: schedule`, `mode: full`).
+ * and a tick while a sweep still runs is skipped. Each sweep is a job (`trigger: schedule`,
+ * `mode: full`) dispatched on the job stream like any other, so whichever replica runs it
+ * holds its dispatch entry: if that replica dies mid-sweep, another claims the entry and
+ * runs the sweep again, and no record stays `running`. The sweep lock, taken by the job,
+ * keeps sweeps from overlapping.
  */
 @Injectable()
 export class SweepScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -36,8 +37,7 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
     private readonly registry: SchedulerRegistry,
     private readonly env: Environment,
     private readonly lock: SweepLock,
-    private readonly jobs: ClusterJobRepository,
-    private readonly runner: ClusterJobRunner,
+    private readonly producer: ClusterJobsProducer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,7 +52,7 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
     this.registry.addCronJob(CRON_NAME, cron);
   }
 
-  /** Stops the schedule and lets a sweep in hand finish (its lock expires if it cannot). */
+  /** Stops the schedule and lets a dispatch in hand finish. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.registry.doesExist('cron', CRON_NAME)) this.registry.deleteCronJob(CRON_NAME);
     let timer: NodeJS.Timeout | undefined;
@@ -68,20 +68,13 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
       // Ticks fire on whole seconds; rounding absorbs timer delay and small clock skew.
       const tick = Math.round(Date.now() / 1000);
       if ((await this.redis.set(tickKey(tick), '1', 'PX', TICK_KEY_TTL_MS, 'NX')) !== 'OK') return;
-      const lease = await this.lock.tryAcquire();
-      if (!lease) {
+      if (await this.lock.isHeld()) {
         this.logger.log('scheduled sweep skipped: another sweep is still running');
         return;
       }
-      try {
-        const job = newClusterJob({ trigger: 'schedule', mode: 'full', filters: {} });
-        await this.jobs.create(job);
-        await this.runner.run(job.id, { sweepLease: lease });
-      } finally {
-        await lease.release();
-      }
+      await this.producer.enqueue({ trigger: 'schedule', mode: 'full', filters: {} });
     } catch (error) {
-      this.logger.error({ msg: 'scheduled sweep failed', err: error });
+      this.logger.error({ msg: 'scheduled sweep not dispatched', err: error });
     }
   }
 }

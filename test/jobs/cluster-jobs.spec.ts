@@ -212,7 +212,7 @@ describe('clustering jobs', () => {
       JOB_STREAM,
       '>',
     );
-    await new ClusterJobRepository(fixture.redis).markRunning(jobId, 1);
+    await new ClusterJobRepository(fixture.redis).claim(jobId, 1);
     await fixture.stop(accepting);
 
     const survivor = await replica({ JOB_CLAIM_IDLE_MS: '1000' });
