@@ -1,0 +1,146 @@
+import { once } from 'node:events';
+import Redis from 'ioredis';
+import { startService } from '../../scripts/lib/service-process';
+import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
+import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
+import { emptyJobStats, newClusterJob } from '../../src/jobs/job-data';
+import { JOB_CONSUMER_GROUP, JOB_STREAM } from '../../src/jobs/jobs.constants';
+import { FeedbackKeys, JobKeys } from '../../src/redis/keys';
+import { contractViolations } from '../support/contract-invariants';
+import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
+
+/** This spec's own database on the real Redis; flushed before and after every test. */
+const DB = 14;
+
+function silentItems(n: number): NewFeedback[] {
+  const topics = ['login fails after password reset', 'pdf export is blank', 'sync lost my edits'];
+  return Array.from({ length: n }, (_, i) => ({
+    source: 'manual',
+    title: `${topics[i % topics.length]} case ${i} on device model ${i % 97}`,
+  }));
+}
+
+async function jobsWith(redis: Redis, field: string, value: string) {
+  const ids = await redis.zrange(JobKeys.recent, 0, -1);
+  const jobs = await Promise.all(ids.map((id) => redis.hgetall(JobKeys.job(id))));
+  return jobs.filter((j) => j[field] === value);
+}
+
+describe('job records: owners, reclaiming, a lost group', () => {
+  let redis: Redis;
+  beforeEach(async () => (redis = await openTestRedis(DB)));
+  afterEach(async () => closeTestRedis(redis));
+
+  it('finishes a job claimed twice once: the stale owner is refused, a finished job not restarted', async () => {
+    const jobs = new ClusterJobRepository(redis);
+    const job = newClusterJob({ trigger: 'api', mode: 'incremental', filters: {} });
+    await jobs.create(job);
+
+    const stale = await jobs.claim(job.id, 1);
+    const current = await jobs.claim(job.id, 2); // the first owner stalled; another took over
+    expect(stale).toBeDefined();
+    expect(current).toBeDefined();
+    const stats = { ...emptyJobStats(), clustered_count: 7 };
+
+    expect(await jobs.saveStats(job.id, stale!, stats)).toBe(false);
+    expect(await jobs.finish(job.id, stale!, { stats, error: 'stale outcome' })).toBe(false);
+    expect(await jobs.finish(job.id, current!, { stats })).toBe(true);
+    // Finished once: no second outcome, not even from the owner, and no restart.
+    expect(await jobs.finish(job.id, current!, { stats, error: 'second outcome' })).toBe(false);
+    expect(await jobs.giveUp(job.id, 'abandoned')).toBe(false);
+    expect(await jobs.claim(job.id, 3)).toBeUndefined();
+    expect(await jobs.get(job.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+      stats: { clustered_count: 7 },
+    });
+    expect(await redis.hget(JobKeys.job(job.id), 'error')).toBeNull();
+    // An unknown job cannot be claimed (nor created by a claim).
+    expect(await jobs.claim('00000000-0000-4000-8000-000000000000', 1)).toBeUndefined();
+    expect(await redis.exists(JobKeys.job('00000000-0000-4000-8000-000000000000'))).toBe(0);
+  });
+
+  it('reclaims a scheduled sweep whose replica was killed (kill -9) mid-sweep', async () => {
+    const writer = new FeedbackWriter(redis);
+    const items = await writer.writeMany(silentItems(1500), { emitEvent: false });
+    const env = {
+      CONSUMER_ENABLED: 'false',
+      JOB_CLAIM_IDLE_MS: '1000',
+      BATCH_MAX_ITEMS: '50',
+    };
+    const doomed = await startService({
+      redisUrl: redisUrl(DB),
+      env: { ...env, SWEEP_ENABLED: 'true', SWEEP_CRON: '* * * * * *' },
+    });
+    await waitFor(
+      async () =>
+        (await jobsWith(redis, 'status', 'running')).length > 0 &&
+        (await redis.scard(FeedbackKeys.unclustered)) < items.length,
+      60_000,
+      'a scheduled sweep to be under way',
+    );
+    doomed.child.kill('SIGKILL');
+    await once(doomed.child, 'exit');
+    const [killed] = await jobsWith(redis, 'status', 'running');
+    expect(killed).toMatchObject({ trigger: 'schedule', mode: 'full', attempts: '1' });
+
+    const survivor = await startService({
+      redisUrl: redisUrl(DB),
+      env: { ...env, SWEEP_ENABLED: 'false' },
+    });
+    try {
+      await waitFor(
+        async () => (await redis.hget(JobKeys.job(killed.id), 'status')) === 'succeeded',
+        90_000,
+        'the survivor to run the sweep again',
+      );
+      await waitFor(
+        async () =>
+          (await jobsWith(redis, 'status', 'running')).length === 0 &&
+          (await jobsWith(redis, 'status', 'pending')).length === 0,
+        90_000,
+        'no job left unfinished',
+      );
+    } finally {
+      await survivor.stop();
+    }
+    expect(await redis.hget(JobKeys.job(killed.id), 'attempts')).toBe('2');
+    expect(await redis.scard(FeedbackKeys.unclustered)).toBe(0);
+    expect(await contractViolations(redis)).toEqual([]);
+    const [pending] = (await redis.xpending(JOB_STREAM, JOB_CONSUMER_GROUP)) as [number];
+    expect(pending).toBe(0);
+  }, 240_000);
+
+  it('keeps running jobs and the stream after a FLUSHDB: both consumers recreate their groups', async () => {
+    const service = await startService({ redisUrl: redisUrl(DB), env: { SWEEP_ENABLED: 'false' } });
+    try {
+      await waitFor(async () => (await redis.exists(JOB_STREAM, FeedbackKeys.events)) === 2);
+      await redis.flushdb(); // a failover to an empty replica looks the same
+
+      const writer = new FeedbackWriter(redis);
+      const [announced] = await writer.writeMany(silentItems(1));
+      const [silent] = await writer.writeMany(silentItems(2).slice(1), { emitEvent: false });
+      if (!announced.ok || !silent.ok) throw new Error('could not write the items');
+      await waitFor(
+        async () => (await redis.hget(`feedback:${announced.id}`, 'clustered')) === 'true',
+        30_000,
+        'the event consumer to read again',
+      );
+      const response = await fetch(`${service.baseUrl}/cluster-jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      const { id } = (await response.json()) as { id: string };
+      await waitFor(
+        async () => (await redis.hget(JobKeys.job(id), 'status')) === 'succeeded',
+        30_000,
+        'the job consumer to read again',
+      );
+      expect(await redis.hget(`feedback:${silent.id}`, 'clustered')).toBe('true');
+      expect(await contractViolations(redis)).toEqual([]);
+    } finally {
+      await service.stop();
+    }
+  }, 90_000);
+});
