@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -7,36 +7,44 @@ import { newClusterJob } from '../../src/jobs/job-data';
 import { JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { REDIS_HOST_URL } from '../support/test-app';
-import { openTestRedis } from '../support/test-redis';
+import { FeedbackWriter } from '../../src/feedback/feedback-writer';
+import { contractViolations } from '../support/contract-invariants';
+import { openTestRedis, waitFor } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 5;
 const ROOT = join(__dirname, '..', '..');
 
-/** Runs the service's entry point as operators do, in one-shot mode; resolves with its exit. */
-function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join('src', 'main.ts')],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          NODE_ENV: 'test',
-          REDIS_URL: `${REDIS_HOST_URL}/${DB}`,
-          LOG_LEVEL: 'silent',
-          ...env,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+/** Starts the service's entry point as operators do, in one-shot mode; `exited` resolves with its exit. */
+function spawnMain(env: Record<string, string>): {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; stderr: string }>;
+} {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', join('src', 'main.ts')],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        REDIS_URL: `${REDIS_HOST_URL}/${DB}`,
+        LOG_LEVEL: 'silent',
+        ...env,
       },
-    );
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('exit', (code) => resolve({ code, stderr }));
   });
+  return { child, exited };
 }
+
+const runMain = (env: Record<string, string>) => spawnMain(env).exited;
 
 describe('one-shot mode (CLUSTER_JOB_ID)', () => {
   let redis: Redis;
@@ -90,4 +98,42 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
     expect(record.error).toMatch(/WRONGTYPE/);
     expect(record.finished_at).toEqual(expect.any(String));
   });
+
+  it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS, marks the job failed and exits non-zero', async () => {
+    const topics = [
+      'login fails after password reset',
+      'pdf export is blank',
+      'sync lost my edits',
+    ];
+    const items = Array.from({ length: 3000 }, (_, i) => ({
+      source: 'manual',
+      title: `${topics[i % 3]} case ${i} on device model ${i % 97}`,
+    }));
+    await new FeedbackWriter(redis).writeMany(items, { emitEvent: false });
+    const jobId = randomUUID();
+    const { child, exited } = spawnMain({
+      CLUSTER_JOB_ID: jobId,
+      BATCH_MAX_ITEMS: '50',
+      SHUTDOWN_TIMEOUT_MS: '5000',
+    });
+    await waitFor(
+      async () => (await redis.scard(FeedbackKeys.unclustered)) < items.length,
+      60_000,
+      'the job to be under way',
+    );
+
+    const signalledAt = Date.now();
+    child.kill('SIGTERM');
+    const { code } = await exited;
+
+    expect(Date.now() - signalledAt).toBeLessThan(5000 + 2000);
+    expect(code).toBe(1);
+    const record = await redis.hgetall(JobKeys.job(jobId));
+    expect(record).toMatchObject({ status: 'failed', trigger: 'cli' });
+    expect(record.error).toMatch(/interrupted by SIGTERM/);
+    expect(record.finished_at).toEqual(expect.any(String));
+    // Stopped between chunks: what it did is whole, the rest still waits.
+    expect(await redis.scard(FeedbackKeys.unclustered)).toBeGreaterThan(0);
+    expect(await contractViolations(redis)).toEqual([]);
+  }, 90_000);
 });
