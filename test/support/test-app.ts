@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module';
 import { configureHttp } from '../../src/http/configure-http';
-import { EMBEDDER } from '../../src/pipeline/embed/embedder.port';
+import { Embedder, EMBEDDER } from '../../src/pipeline/embed/embedder.port';
 import { TEST_REDIS_URL } from './test-redis';
 import { TopicEmbedder } from './topic-embedder';
 
@@ -12,13 +12,13 @@ export const REDIS_HOST_URL = TEST_REDIS_URL;
 /**
  * Starts the real application (HTTP server on an ephemeral port, real Redis in database `db`)
  * with `env` on top of quiet test defaults (no stream consumer, no sweeps, a stand-in topic
- * embedder unless `configuredProviders`). The environment is read while the application is
+ * embedder, or `embedder`, unless `configuredProviders`). The environment is read while the application is
  * created, so several replicas with different settings can run in one test.
  */
 export async function startApp(
   db: number,
   env: Record<string, string> = {},
-  options: { configuredProviders?: boolean } = {},
+  options: { configuredProviders?: boolean; embedder?: Embedder } = {},
 ): Promise<INestApplication> {
   const saved = { ...process.env };
   Object.assign(process.env, {
@@ -34,7 +34,7 @@ export async function startApp(
     const testing = Test.createTestingModule({ imports: [AppModule] });
     // The local embedder loads a word-vector table (seconds); most HTTP tests need only a topic.
     if (!options.configuredProviders)
-      testing.overrideProvider(EMBEDDER).useValue(new TopicEmbedder());
+      testing.overrideProvider(EMBEDDER).useValue(options.embedder ?? new TopicEmbedder());
     const moduleRef = await testing.compile();
     const app = moduleRef.createNestApplication({ bufferLogs: true });
     app.useLogger(app.get(Logger));
