@@ -5,9 +5,10 @@ import { ServiceKeys } from '../redis/keys';
  * The service's own count of attempts that failed because of the item itself, per stream
  * entry (`clustering:stream:item-failures`). XPENDING's delivery counter cannot tell an
  * outage from a poisonous item (every read bumps it), so it never decides a dead letter;
- * this count does. An attempt is counted when it starts, with the entry alone in hand, and
- * taken back when it ends in an outage: a process that dies during it (the item crashed it,
- * or a kill) leaves the count standing.
+ * this count does. An attempt is counted when it starts, with the entry alone in hand; an
+ * outage during it keeps the same attempt open (retried, not counted again), and a stop
+ * during that outage takes it back. A process that dies during it (the item crashed it, or a
+ * kill) leaves the count standing.
  */
 export class ItemFailureCounts {
   constructor(private readonly redis: Redis) {}
@@ -17,7 +18,7 @@ export class ItemFailureCounts {
     return this.redis.hincrby(ServiceKeys.streamItemFailures, entryId, 1);
   }
 
-  /** Takes back the attempt begun last: it ended in an outage, not because of the item. */
+  /** Takes back the attempt begun last: the consumer stopped during an outage, not the item's doing. */
   async takeBack(entryId: string): Promise<void> {
     await this.redis.hincrby(ServiceKeys.streamItemFailures, entryId, -1);
   }
