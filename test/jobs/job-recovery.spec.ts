@@ -1,24 +1,17 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
 import { startService } from '../../scripts/lib/service-process';
-import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
+import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { emptyJobStats, newClusterJob } from '../../src/jobs/job-data';
 import { JOB_CONSUMER_GROUP, JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys } from '../../src/redis/keys';
 import { contractViolations } from '../support/contract-invariants';
+import { manyItems } from '../support/many-items';
 import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
 const DB = 14;
-
-function silentItems(n: number): NewFeedback[] {
-  const topics = ['login fails after password reset', 'pdf export is blank', 'sync lost my edits'];
-  return Array.from({ length: n }, (_, i) => ({
-    source: 'manual',
-    title: `${topics[i % topics.length]} case ${i} on device model ${i % 97}`,
-  }));
-}
 
 async function jobsWith(redis: Redis, field: string, value: string) {
   const ids = await redis.zrange(JobKeys.recent, 0, -1);
@@ -62,7 +55,7 @@ describe('job records: owners, reclaiming, a lost group', () => {
 
   it('reclaims a scheduled sweep whose replica was killed (kill -9) mid-sweep', async () => {
     const writer = new FeedbackWriter(redis);
-    const items = await writer.writeMany(silentItems(1500), { emitEvent: false });
+    const items = await writer.writeMany(manyItems(1500), { emitEvent: false });
     const env = {
       CONSUMER_ENABLED: 'false',
       JOB_CLAIM_IDLE_MS: '1000',
@@ -118,8 +111,8 @@ describe('job records: owners, reclaiming, a lost group', () => {
       await redis.flushdb(); // a failover to an empty replica looks the same
 
       const writer = new FeedbackWriter(redis);
-      const [announced] = await writer.writeMany(silentItems(1));
-      const [silent] = await writer.writeMany(silentItems(2).slice(1), { emitEvent: false });
+      const [announced] = await writer.writeMany(manyItems(1));
+      const [silent] = await writer.writeMany(manyItems(2).slice(1), { emitEvent: false });
       if (!announced.ok || !silent.ok) throw new Error('could not write the items');
       await waitFor(
         async () => (await redis.hget(`feedback:${announced.id}`, 'clustered')) === 'true',

@@ -9,6 +9,7 @@ import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { REDIS_HOST_URL } from '../support/test-app';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { contractViolations } from '../support/contract-invariants';
+import { manyItems } from '../support/many-items';
 import { openTestRedis, waitFor } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
@@ -100,15 +101,7 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
   });
 
   it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS, marks the job failed and exits non-zero', async () => {
-    const topics = [
-      'login fails after password reset',
-      'pdf export is blank',
-      'sync lost my edits',
-    ];
-    const items = Array.from({ length: 3000 }, (_, i) => ({
-      source: 'manual',
-      title: `${topics[i % 3]} case ${i} on device model ${i % 97}`,
-    }));
+    const items = manyItems(3000);
     await new FeedbackWriter(redis).writeMany(items, { emitEvent: false });
     const jobId = randomUUID();
     const { child, exited } = spawnMain({

@@ -1,20 +1,12 @@
 import { once } from 'node:events';
 import Redis from 'ioredis';
-import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
+import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { startService } from '../../scripts/lib/service-process';
 import { contractViolations } from '../support/contract-invariants';
+import { manyItems } from '../support/many-items';
 import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
 
 const DB = 2;
-
-/** Enough distinct items that the service is mid-batch when the signal arrives. */
-function manyItems(n: number): NewFeedback[] {
-  const topics = ['login fails after password reset', 'pdf export is blank', 'sync lost my edits'];
-  return Array.from({ length: n }, (_, i) => ({
-    source: 'manual',
-    title: `${topics[i % topics.length]} case ${i} on device model ${i % 97}`,
-  }));
-}
 
 describe('SIGTERM during a batch (a real service process)', () => {
   let redis: Redis;
