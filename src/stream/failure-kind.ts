@@ -6,10 +6,12 @@ import { AssignmentLockTimeoutError } from '../sweep/assignment-lock';
 
 /**
  * Redis replies that describe the server's state, not the data: out of memory, loading,
- * busy script, read-only replica after a failover, no quorum, a group lost to a flush.
+ * busy script, read-only replica after a failover, no quorum, a group lost to a flush; and
+ * our scripts' FENCED (the lock expired) and CONFLICT (clusters changed under the plan),
+ * which planning again under the lock resolves.
  */
 const SERVER_STATE_REPLY =
-  /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOGROUP|EXECABORT)\b/;
+  /^(OOM|LOADING|BUSY|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF|NOGROUP|EXECABORT|FENCED|CONFLICT)\b/;
 /** Connection-level failures of the client (ioredis, Node's sockets). */
 const CONNECTION_FAILURE =
   /Connection is closed|Stream isn't writeable|Reached the max retries per request|Command timed out|socket (hang up|closed)/i;

@@ -114,10 +114,11 @@ export class StreamConsumer {
         await withLogContext({ batch_id: batchId }, () =>
           entries.length > 0 ? this.handle(entries, redelivered) : this.processDueRetries(),
         );
+        this.backoff.reset();
       } catch (error) {
         // Entries read but not handled stay pending under this consumer: read them again.
         this.recovering = true;
-        this.logger.error(`stream read failed, will retry: ${describe(error)}`);
+        this.logger.error(`consumer step failed, will retry: ${describe(error)}`);
         await this.backoff.wait();
       }
     }
