@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import Redis, { ChainableCommander } from 'ioredis';
 import { decodeCursor, encodeCursor, Page } from '../http/page-cursor';
-import { JobKeys } from '../redis/keys';
+import { JobKeys, ServiceKeys } from '../redis/keys';
 import { runScript } from '../redis/lua-scripts';
 import { REDIS } from '../redis/redis.module';
 import {
@@ -14,6 +14,7 @@ import {
   JobFilters,
   JobStats,
 } from './job-data';
+import { JOB_STREAM, JOB_STREAM_MAX_LEN } from './jobs.constants';
 
 /**
  * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4). A run owns
@@ -51,9 +52,11 @@ export class ClusterJobRepository {
     const claimed = await runScript(
       this.redis,
       'claimJob',
-      [JobKeys.job(id)],
+      [JobKeys.job(id), ServiceKeys.jobHeartbeats],
       [
         owner,
+        id,
+        Date.now(),
         'status',
         'running',
         'started_at',
@@ -72,6 +75,39 @@ export class ClusterJobRepository {
     return this.writeOwned(id, owner, { stats: JSON.stringify(stats) });
   }
 
+  /** The owner's sign of life between progress writes; false when it no longer owns the job. */
+  async heartbeat(id: string, owner: string): Promise<boolean> {
+    return this.writeOwned(id, owner, {});
+  }
+
+  /**
+   * Hands `cli` jobs whose owner has been silent since `cutoffMs` (a one-shot task killed
+   * outright) to the job stream again, at most `limit` per call; returns their ids. Jobs
+   * dispatched on the stream are reclaimed through their pending entry instead.
+   */
+  async redispatchSilent(cutoffMs: number, limit: number): Promise<string[]> {
+    const silent = await this.redis.zrangebyscore(
+      ServiceKeys.jobHeartbeats,
+      '-inf',
+      cutoffMs,
+      'LIMIT',
+      0,
+      limit,
+    );
+    const redispatched: string[] = [];
+    for (const id of silent) {
+      if ((await this.redis.hget(JobKeys.job(id), 'trigger')) !== 'cli') continue;
+      const handed = await runScript(
+        this.redis,
+        'redispatchJob',
+        [ServiceKeys.jobHeartbeats, JOB_STREAM],
+        [id, cutoffMs, JOB_STREAM_MAX_LEN],
+      );
+      if (handed === 1) redispatched.push(id);
+    }
+    return redispatched;
+  }
+
   /**
    * Records the outcome of the owner's run. Refused (false) when another owner took the job
    * over or it finished already, so a job claimed twice finishes once.
@@ -87,28 +123,30 @@ export class ClusterJobRepository {
       stats: JSON.stringify(outcome.stats),
     };
     if (outcome.error !== undefined) fields.error = outcome.error;
-    return this.writeOwned(id, owner, fields);
+    return this.writeOwned(id, owner, fields, true);
   }
 
   /** Marks a job failed whoever owns it (its runs were abandoned), unless it finished. */
   async giveUp(id: string, error: string): Promise<boolean> {
-    return this.writeOwned(id, '', {
-      status: 'failed',
-      finished_at: new Date().toISOString(),
-      error,
-    });
+    return this.writeOwned(
+      id,
+      '',
+      { status: 'failed', finished_at: new Date().toISOString(), error },
+      true,
+    );
   }
 
   private async writeOwned(
     id: string,
     owner: string,
     fields: Record<string, string>,
+    finishes = false,
   ): Promise<boolean> {
     const written = await runScript(
       this.redis,
       'updateJob',
-      [JobKeys.job(id)],
-      [owner, ...Object.entries(fields).flat()],
+      [JobKeys.job(id), ServiceKeys.jobHeartbeats],
+      [owner, id, finishes ? '' : Date.now(), ...Object.entries(fields).flat()],
     );
     return written === 1;
   }

@@ -74,6 +74,24 @@ export class ClusterJobRunner {
       filters: job.filters,
       attempt,
     });
+    // Between progress writes too, so that a silent owner is known dead (see redispatchSilent).
+    const heartbeat = setInterval(
+      () => {
+        this.jobs.heartbeat(job.id, owner).catch((error: unknown) => {
+          this.logger.warn({ msg: 'job heartbeat failed', err: error });
+        });
+      },
+      Math.max(250, Math.floor(this.env.JOB_CLAIM_IDLE_MS / 3)),
+    );
+    heartbeat.unref();
+    try {
+      await this.runOwned(job, owner, options);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async runOwned(job: ClusterJob, owner: string, options: RunOptions): Promise<void> {
     const started = Date.now();
     let stats = emptyJobStats();
     const progress = async (totals: BatchStats) => {

@@ -23,13 +23,17 @@ import {
   JOB_STREAM_BLOCK_MS,
 } from './jobs.constants';
 
+/** One-shot jobs with a silent owner re-dispatched per look, at most. */
+const SILENT_JOBS_PER_LOOK = 10;
+
 /**
  * Runs the jobs dispatched on `clustering:jobs`, one at a time, on this replica, reading
  * through the same `EventStream` as the feedback consumer (so a lost group is recreated).
  * While a job runs its entry's claim is renewed (which resets its idle time); when a replica
  * dies mid-job, the entry goes idle and another replica claims it (XAUTOCLAIM) and runs the
- * job again, so no job stays `running`. A job delivered more than JOB_MAX_ATTEMPTS times is
- * marked failed instead.
+ * job again, so no job stays `running`. One-shot (`cli`) jobs have no entry while they run:
+ * one whose owner stopped its heartbeat for JOB_CLAIM_IDLE_MS (a task killed outright) is put
+ * on the stream again. A job started more than JOB_MAX_ATTEMPTS times is marked failed instead.
  */
 @Injectable()
 export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -103,6 +107,9 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     const idleMs = this.env.JOB_CLAIM_IDLE_MS;
     if (Date.now() - this.lastClaimAt >= idleMs / 2) {
       this.lastClaimAt = Date.now();
+      const handed = await this.jobs.redispatchSilent(Date.now() - idleMs, SILENT_JOBS_PER_LOOK);
+      if (handed.length > 0)
+        this.logger.warn({ msg: 'silent one-shot jobs re-dispatched', handed });
       const [claimed] = await this.stream.claimIdle(idleMs, 1);
       if (claimed) return claimed;
     }
@@ -114,19 +121,21 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     const jobId = (entry.fields as Partial<JobMessage>).job_id ?? '';
     const job = jobId ? await this.jobs.get(jobId) : undefined;
     const deliveries = (await this.stream.deliveryCounts([entry.entryId])).get(entry.entryId) ?? 1;
+    // Starts of the job: its deliveries, or its record's for one re-dispatched on a new entry.
+    const attempt = Math.max(deliveries, (job?.attempts ?? 0) + 1);
     if (!job || job.status === 'succeeded' || job.status === 'failed') {
       // Unknown, or finished by a replica that died before acknowledging: nothing to do.
-    } else if (deliveries > this.env.JOB_MAX_ATTEMPTS) {
+    } else if (attempt > this.env.JOB_MAX_ATTEMPTS) {
       const abandoned = await this.jobs.giveUp(
         job.id,
-        `abandoned after ${deliveries - 1} attempts: the replicas running it stopped`,
+        `abandoned after ${attempt - 1} attempts: the replicas running it stopped`,
       );
       if (abandoned) this.metrics.job(job.trigger, job.mode, 'failed');
-      this.logger.warn({ msg: 'job abandoned', job_id: job.id, deliveries });
+      this.logger.warn({ msg: 'job abandoned', job_id: job.id, attempt });
     } else {
       const held = holdClaims(this.stream, [entry.entryId], this.env.JOB_CLAIM_IDLE_MS);
       try {
-        await this.runner.run(job.id, { attempt: deliveries });
+        await this.runner.run(job.id, { attempt });
       } finally {
         held.release();
       }

@@ -53,6 +53,8 @@ export const ServiceKeys = {
    * every read bumps, only these count towards MAX_DELIVERIES.
    */
   streamItemFailures: 'clustering:stream:item-failures',
+  /** Sorted set: running job id -> epoch ms of its owner's last heartbeat (progress write). */
+  jobHeartbeats: 'clustering:jobs:heartbeats',
   /** Stream of events given up on, with their reason. */
   deadLetters: 'clustering:dead-letters',
   /** Hash: feedback id -> failed embedding attempts, for backoff. */

@@ -10,8 +10,9 @@ const SCRIPTS = {
   mergeClusters: { file: 'merge-clusters.lua', keys: 7 },
   moveItems: { file: 'move-items.lua', keys: 6 },
   renewClaims: { file: 'renew-claims.lua', keys: 1 },
-  claimJob: { file: 'claim-job.lua', keys: 1 },
-  updateJob: { file: 'update-job.lua', keys: 1 },
+  claimJob: { file: 'claim-job.lua', keys: 2 },
+  updateJob: { file: 'update-job.lua', keys: 2 },
+  redispatchJob: { file: 'redispatch-job.lua', keys: 2 },
   // Key counts vary (one key per item; an optional external-id key): sent before the keys.
   adoptUnannounced: { file: 'adopt-unannounced.lua', keys: undefined },
   writeFeedback: { file: 'write-feedback.lua', keys: undefined },

@@ -5,7 +5,7 @@ import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { emptyJobStats, newClusterJob } from '../../src/jobs/job-data';
 import { JOB_CONSUMER_GROUP, JOB_STREAM } from '../../src/jobs/jobs.constants';
-import { FeedbackKeys, JobKeys } from '../../src/redis/keys';
+import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { contractViolations } from '../support/contract-invariants';
 import { manyItems } from '../support/many-items';
 import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
@@ -48,9 +48,31 @@ describe('job records: owners, reclaiming, a lost group', () => {
       stats: { clustered_count: 7 },
     });
     expect(await redis.hget(JobKeys.job(job.id), 'error')).toBeNull();
+    expect(await redis.zscore(ServiceKeys.jobHeartbeats, job.id)).toBeNull();
     // An unknown job cannot be claimed (nor created by a claim).
     expect(await jobs.claim('00000000-0000-4000-8000-000000000000', 1)).toBeUndefined();
     expect(await redis.exists(JobKeys.job('00000000-0000-4000-8000-000000000000'))).toBe(0);
+  });
+
+  it('hands a one-shot job whose owner fell silent to the job stream again, once', async () => {
+    const jobs = new ClusterJobRepository(redis);
+    const cli = newClusterJob({ trigger: 'cli', mode: 'incremental', filters: {} });
+    const api = newClusterJob({ trigger: 'api', mode: 'incremental', filters: {} });
+    await jobs.create(cli);
+    await jobs.create(api);
+    const owner = await jobs.claim(cli.id, 1);
+    await jobs.claim(api.id, 1);
+    expect(await jobs.heartbeat(cli.id, owner!)).toBe(true);
+    expect(await jobs.heartbeat(cli.id, 'not-the-owner')).toBe(false);
+
+    // Alive: its heartbeat is newer than the cutoff.
+    expect(await jobs.redispatchSilent(Date.now() - 60_000, 10)).toEqual([]);
+    // Silent: handed on once (the API job is reclaimed through its own dispatch entry).
+    const cutoff = Date.now() + 1;
+    expect(await jobs.redispatchSilent(cutoff, 10)).toEqual([cli.id]);
+    expect(await jobs.redispatchSilent(cutoff, 10)).toEqual([]);
+    const entries = await redis.xrange(JOB_STREAM, '-', '+');
+    expect(entries.map(([, fields]) => fields)).toEqual([['job_id', cli.id]]);
   });
 
   it('reclaims a scheduled sweep whose replica was killed (kill -9) mid-sweep', async () => {

@@ -7,6 +7,7 @@ import { newClusterJob } from '../../src/jobs/job-data';
 import { JOB_STREAM } from '../../src/jobs/jobs.constants';
 import { FeedbackKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { REDIS_HOST_URL } from '../support/test-app';
+import { startService } from '../../scripts/lib/service-process';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
 import { contractViolations } from '../support/contract-invariants';
 import { manyItems } from '../support/many-items';
@@ -129,4 +130,39 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
     expect(await redis.scard(FeedbackKeys.unclustered)).toBeGreaterThan(0);
     expect(await contractViolations(redis)).toEqual([]);
   }, 90_000);
+
+  it('leaves a job killed outright (kill -9) to a service, which finishes it', async () => {
+    await new FeedbackWriter(redis).writeMany(manyItems(3000), { emitEvent: false });
+    const jobId = randomUUID();
+    const { child, exited } = spawnMain({ CLUSTER_JOB_ID: jobId, BATCH_MAX_ITEMS: '50' });
+    await waitFor(
+      async () => (await redis.scard(FeedbackKeys.unclustered)) < 3000,
+      60_000,
+      'the job to be under way',
+    );
+    child.kill('SIGKILL');
+    await exited;
+    expect(await redis.hget(JobKeys.job(jobId), 'status')).toBe('running');
+
+    const service = await startService({
+      redisUrl: `${REDIS_HOST_URL}/${DB}`,
+      env: { CONSUMER_ENABLED: 'false', SWEEP_ENABLED: 'false', JOB_CLAIM_IDLE_MS: '1000' },
+    });
+    try {
+      await waitFor(
+        async () => (await redis.hget(JobKeys.job(jobId), 'status')) === 'succeeded',
+        90_000,
+        'a replica to finish the silent job',
+      );
+    } finally {
+      await service.stop();
+    }
+    expect(await redis.hgetall(JobKeys.job(jobId))).toMatchObject({
+      trigger: 'cli',
+      attempts: '2',
+    });
+    expect(await redis.scard(FeedbackKeys.unclustered)).toBe(0);
+    expect(await redis.zcard(ServiceKeys.jobHeartbeats)).toBe(0);
+    expect(await contractViolations(redis)).toEqual([]);
+  }, 150_000);
 });
