@@ -96,7 +96,10 @@ export class ClusterJobRepository {
     );
     const redispatched: string[] = [];
     for (const id of silent) {
-      if ((await this.redis.hget(JobKeys.job(id), 'trigger')) !== 'cli') continue;
+      const trigger = await this.redis.hget(JobKeys.job(id), 'trigger');
+      // A record removed meanwhile has nothing left to reclaim.
+      if (trigger === null) await this.redis.zrem(ServiceKeys.jobHeartbeats, id);
+      if (trigger !== 'cli') continue;
       const handed = await runScript(
         this.redis,
         'redispatchJob',
