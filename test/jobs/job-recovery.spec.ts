@@ -11,7 +11,7 @@ import { manyItems } from '../support/many-items';
 import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
-const DB = 14;
+const DB = 4;
 
 async function jobsWith(redis: Redis, field: string, value: string) {
   const ids = await redis.zrange(JobKeys.recent, 0, -1);

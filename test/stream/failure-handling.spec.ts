@@ -13,7 +13,7 @@ import { BatchProcessor, StreamConsumer } from '../../src/stream/stream-consumer
 import { closeTestRedis, openTestRedis, redisUrl, waitFor } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
-const DB = 15;
+const DB = 2;
 const GROUP = 'clustering';
 
 /**

@@ -9,7 +9,7 @@ import { openTestRedis, closeTestRedis } from '../support/test-redis';
 
 describe('isTransientFailure: outages versus failures an item may cause', () => {
   it('takes real Redis refusals and unreachable servers for outages, a wrong type for not', async () => {
-    const redis = await openTestRedis(15);
+    const redis = await openTestRedis(2);
     const unreachable = new Redis('redis://127.0.0.1:1', {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,

@@ -7,7 +7,7 @@ import { waitFor } from '../support/test-redis';
 import { TopicEmbedder } from '../support/topic-embedder';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
-const DB = 10;
+const DB = 2;
 
 /** The topic embedder, taking `delayMs` per call and recording every text it embedded. */
 class SlowEmbedder extends TopicEmbedder {
