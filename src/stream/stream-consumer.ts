@@ -119,7 +119,7 @@ export class StreamConsumer {
         // Entries read but not handled stay pending under this consumer: read them again.
         this.recovering = true;
         this.logger.error(`consumer step failed, will retry: ${describe(error)}`);
-        await this.backoff.wait();
+        if (!this.stopping) await this.backoff.wait();
       }
     }
   }
