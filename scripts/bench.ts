@@ -8,6 +8,8 @@
  *   latency     items produced at a fixed rate; per item clustered_at − the event's ts
  *   scale       in process: candidates() + assignBatch() per item with 500 and 50,000 clusters
  *   memory      the throughput flow once with 100,000 items: the service's peak RSS, Redis memory
+ *   production, outage   (not run by default) the Gemini and Upstash adapters against the
+ *               stand-ins: see scripts/lib/production-path.ts
  * Each bar of the issue "Measure and reach" is printed with PASS/FAIL; medians over --runs.
  */
 import 'reflect-metadata';
@@ -61,6 +63,14 @@ import {
   withDatabase,
 } from './lib/redis-server';
 import { ServiceProcess, ServiceStartError } from './lib/service-process';
+import { clusteredAt, eventToClusteredMs, produceAtRate } from './lib/stream-timing';
+import {
+  BenchHooks,
+  OutageRun,
+  outageRun,
+  ProductionRun,
+  productionRun,
+} from './lib/production-path';
 
 /** The issue's bars (2-core machine). */
 const BARS = {
@@ -89,6 +99,10 @@ interface BenchOptions {
   cpuProf?: string;
   seed: string;
   timeout: string;
+  summaryLatencyMs: string;
+  productionItems: string;
+  outageItems: string;
+  outageSeconds: string;
 }
 
 const cleanup = new CleanupStack();
@@ -151,12 +165,13 @@ async function startBenchService(
   harness: Harness,
   redisUrl: string,
   nodeArgs: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<{ service: ServiceProcess; stop(): Promise<void> }> {
   const service = await startNodeService({
     redisUrl,
     mainPath: harness.mainPath,
     nodeArgs,
-    env: SERVICE_ENV,
+    env: { ...SERVICE_ENV, ...env },
   });
   // Gracefully (a CPU profile is written at exit), but quickly when interrupted.
   const stop = cleanup.add(() => service.stop(cleanup.interrupted ? 3000 : 30_000));
@@ -207,37 +222,6 @@ async function waitUntilClustered(
       throw new Error(`${waiting - parked} items still unclustered after ${timeoutSeconds} s`);
     }
     await sleep(50);
-  }
-}
-
-/** `clustered_at` (epoch ms) of each id; NaN for an item that is not clustered. */
-async function clusteredAt(redis: Redis, ids: readonly string[]): Promise<number[]> {
-  const result: number[] = [];
-  const CHUNK = 5000;
-  for (let start = 0; start < ids.length; start += CHUNK) {
-    const pipeline = redis.pipeline();
-    for (const id of ids.slice(start, start + CHUNK))
-      pipeline.hget(FeedbackKeys.item(id), 'clustered_at');
-    for (const [, value] of (await pipeline.exec()) ?? []) {
-      result.push(typeof value === 'string' ? Date.parse(value) : NaN);
-    }
-  }
-  return result;
-}
-
-/** The `ts` field of every `feedback.created` event still in the stream, by feedback id. */
-async function eventTimes(redis: Redis): Promise<Map<string, number>> {
-  const times = new Map<string, number>();
-  let cursor = '-';
-  for (;;) {
-    const entries = await redis.xrange(FeedbackKeys.events, cursor, '+', 'COUNT', 10_000);
-    for (const [, fields] of entries) {
-      const field = (name: string) => fields[fields.indexOf(name) + 1];
-      if (fields.includes('id') && fields.includes('ts'))
-        times.set(field('id'), Number(field('ts')));
-    }
-    if (entries.length < 10_000) return times;
-    cursor = `(${entries[entries.length - 1][0]}`;
   }
 }
 
@@ -407,28 +391,13 @@ async function latencyRun(
   try {
     const total = Math.round(rate * seconds);
     const items = makeItems(texts, total, seededRandom(seed));
-    const writer = new FeedbackWriter(redis);
-    const tickMs = 50;
-    const ids: string[] = [];
-    const started = Date.now();
-    let sent = 0;
-    for (let tick = 1; sent < total; tick++) {
-      const due = Math.min(total, Math.floor((rate * (Date.now() - started)) / 1000));
-      if (due > sent) {
-        const outcomes = await writer.writeMany(items.slice(sent, due));
-        for (const o of outcomes) if (o.ok) ids.push(o.id);
-        sent = due;
-      }
-      await sleep(Math.max(0, started + tick * tickMs - Date.now()));
-    }
-    const produceSeconds = (Date.now() - started) / 1000;
+    const { ids, seconds: produceSeconds } = await produceAtRate(
+      new FeedbackWriter(redis),
+      items,
+      rate,
+    );
     await waitUntilClustered(redis, service, Number(harness.options.timeout));
-    const [times, clustered] = [await eventTimes(redis), await clusteredAt(redis, ids)];
-    const latencies: number[] = [];
-    ids.forEach((id, i) => {
-      const ts = times.get(id);
-      if (ts !== undefined && Number.isFinite(clustered[i])) latencies.push(clustered[i] - ts);
-    });
+    const latencies = await eventToClusteredMs(redis, ids);
     return {
       produced: ids.length,
       measured: latencies.length,
@@ -626,7 +595,15 @@ async function main(): Promise<void> {
       'build: compile src into .bench/dist; dist: run dist/main.js as it is; ts-node',
       'build',
     )
-    .option('--phases <list>', 'phases to run', 'throughput,latency,scale,memory')
+    .option(
+      '--phases <list>',
+      'phases to run (also: production, outage)',
+      'throughput,latency,scale,memory',
+    )
+    .option('--summary-latency-ms <ms>', 'model summary latency of the production phase', '800')
+    .option('--production-items <n>', 'items of the production phase (at --rate)', '3000')
+    .option('--outage-items <n>', 'items arriving during the outage phase', '1000')
+    .option('--outage-seconds <s>', 'how long Upstash answers 503 in the outage phase', '20')
     .option('--queries <n>', 'query vectors of the scale phase', '2000')
     .option(
       '--scale-sizes <list>',
@@ -660,7 +637,9 @@ async function main(): Promise<void> {
   );
 
   const harness: Harness = { options };
-  const needsService = ['throughput', 'latency', 'memory'].some((p) => phases.has(p));
+  const needsService = ['throughput', 'latency', 'memory', 'production', 'outage'].some((p) =>
+    phases.has(p),
+  );
   if (needsService && options.service === 'build') {
     const started = Date.now();
     const built = buildServiceInto(join(REPO_ROOT, '.bench', 'dist'));
@@ -809,6 +788,93 @@ async function main(): Promise<void> {
       '< 1 GB (10^9 B)',
       verdict(peak < BARS.peakRssBytes),
     ]);
+    out();
+  }
+
+  const hooks: BenchHooks = {
+    freshRedis,
+    connect,
+    startService: (url, env) => startBenchService(harness, url, [], env),
+    waitUntilClustered,
+  };
+  if (phases.has('production')) {
+    const count = Number(options.productionItems);
+    out(
+      `production: ${fmt(count)} items at ${options.rate}/s through the Gemini and Upstash adapters ` +
+        `(stand-ins), model summaries taking ${options.summaryLatencyMs} ms, default quota ` +
+        `(GEMINI_SUMMARIES_PER_MINUTE=60), ${runs} runs`,
+    );
+    const results: ProductionRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      const r = await productionRun(
+        hooks,
+        makeItems(texts, count, seededRandom(seed + 200 + run)),
+        Number(options.rate),
+        Number(options.summaryLatencyMs),
+        Number(options.timeout),
+      );
+      results.push(r);
+      out(
+        `  run ${run + 1}: ${fmt(r.produced)} items at ${fmt(r.arrival_rate, 1)}/s: p50 ${fmt(r.p50_ms)} ms, ` +
+          `p99 ${fmt(r.p99_ms)} ms; ${fmt(r.clusters)} clusters, the ${20} largest with model summaries ` +
+          `after ${fmt(r.top_model_summaries_s, 1)} s (${fmt(r.model_summaries)} model summaries); ` +
+          `injected fields ${r.injected_fields}; SIGTERM with ${fmt(r.owed_at_sigterm)} owed: exit in ` +
+          `${fmt(r.sigterm_exit_s, 1)} s, ${r.claims_left} claims left`,
+      );
+    }
+    const m = (key: keyof ProductionRun) => median(results.map((r) => r[key]));
+    out(
+      `  median: p99 ${fmt(m('p99_ms'))} ms, top 20 summarised after ${fmt(m('top_model_summaries_s'), 1)} s, exit ${fmt(m('sigterm_exit_s'), 1)} s; ${loadNote()}`,
+    );
+    figures.production = { runs: results };
+    summary.push(
+      ['production p99', `${fmt(m('p99_ms'))} ms`, '≤ 1,000 ms', verdict(m('p99_ms') <= 1000)],
+      [
+        'top 20 model summaries',
+        `${fmt(m('top_model_summaries_s'), 1)} s`,
+        '≤ 120 s',
+        verdict(m('top_model_summaries_s') <= 120),
+      ],
+      [
+        'SIGTERM exit',
+        `${fmt(m('sigterm_exit_s'), 1)} s`,
+        '< 30 s',
+        verdict(m('sigterm_exit_s') < 30),
+      ],
+      [
+        'injected stored fields',
+        `${Math.max(...results.map((r) => r.injected_fields))}`,
+        '0',
+        verdict(results.every((r) => r.injected_fields === 0)),
+      ],
+    );
+    out();
+  }
+  if (phases.has('outage')) {
+    out(
+      `outage: ${options.outageItems} items over ${options.outageSeconds} s while Upstash answers 503, ${runs} runs`,
+    );
+    const results: OutageRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      const r = await outageRun(
+        hooks,
+        makeItems(texts, 200 + Number(options.outageItems), seededRandom(seed + 300 + run)),
+        Number(options.outageSeconds),
+        Number(options.timeout),
+      );
+      results.push(r);
+      out(
+        `  run ${run + 1}: ${fmt(r.produced)} items, ${fmt(r.upstash_503s)} Upstash calls answered 503: ` +
+          `${r.dead_letters} dead letters, all clustered ${fmt(r.clustered_after_recovery_s, 1)} s after recovery`,
+      );
+    }
+    const after = median(results.map((r) => r.clustered_after_recovery_s));
+    const deadLetters = Math.max(...results.map((r) => r.dead_letters));
+    figures.outage = { runs: results };
+    summary.push(
+      ['outage dead letters', `${deadLetters}`, '0', verdict(deadLetters === 0)],
+      ['clustered after recovery', `${fmt(after, 1)} s`, '≤ 30 s', verdict(after <= 30)],
+    );
     out();
   }
 

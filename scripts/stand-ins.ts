@@ -153,8 +153,8 @@ function printProviderTraffic(geminiStandIn: GeminiStandIn, upstashStandIn: Upst
       `${geminiStandIn.calls('generate').length} summaries`,
   );
   console.log(
-    `  Upstash: ${upstashStandIn.ids('items').length} item vectors in namespace "items", ` +
-      `${upstashStandIn.ids('centroids').length} centroids in namespace "centroids"`,
+    `  Upstash: ${upstashStandIn.ids('centroids').length} centroids in namespace "centroids", ` +
+      `${upstashStandIn.ids('items').length} item vectors in "items" (copied only with UPSTASH_STORE_ITEM_VECTORS=true)`,
   );
 }
 

@@ -5,9 +5,11 @@ import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { StreamModule } from './stream/stream.module';
+import { SummaryWorkerModule } from './summaries/summary-worker.module';
 import { SweepSchedulerModule } from './sweep/sweep-scheduler.module';
 
-/** The service: HTTP interface, stream consumers, job dispatch and scheduled sweeps. */
+/** The service: HTTP interface, stream consumers, job dispatch, scheduled sweeps and
+ * the summary queue's worker. */
 @Module({
   imports: [
     CoreModule,
@@ -16,6 +18,7 @@ import { SweepSchedulerModule } from './sweep/sweep-scheduler.module';
     HealthModule,
     JobsModule,
     SweepSchedulerModule,
+    SummaryWorkerModule,
     ClustersModule,
   ],
 })

@@ -4,6 +4,7 @@ import { ConfigModule } from './config/config.module';
 import { Environment } from './config/environment';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 
 /** What every mode of the process needs: configuration, JSON logs, Redis, metrics. */
 @Module({
@@ -21,6 +22,7 @@ import { RedisModule } from './redis/redis.module';
     }),
     RedisModule,
     MetricsModule,
+    LifecycleModule,
   ],
 })
 export class CoreModule {}

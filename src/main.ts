@@ -10,18 +10,21 @@ async function bootstrap(): Promise<void> {
     const { runOneShotJob } = await import('./cli/run-job');
     process.exit(await runOneShotJob(env.CLUSTER_JOB_ID));
   }
-  const [{ NestFactory }, { Logger }, { AppModule }, { configureHttp }] = await Promise.all([
-    import('@nestjs/core'),
-    import('nestjs-pino'),
-    import('./app.module'),
-    import('./http/configure-http'),
-  ]);
+  const [{ NestFactory }, { Logger }, { AppModule }, { configureHttp }, { exitOnSignals }] =
+    await Promise.all([
+      import('@nestjs/core'),
+      import('nestjs-pino'),
+      import('./app.module'),
+      import('./http/configure-http'),
+      import('./lifecycle/shutdown-deadline'),
+    ]);
   // abortOnError off: a provider refusing at start-up (e.g. a dimension mismatch) ends in the
   // one-line message below instead of Nest's stack trace.
   const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
   app.useLogger(app.get(Logger));
   configureHttp(app);
-  app.enableShutdownHooks();
+  // Not enableShutdownHooks: one deadline for all hooks, and an exit that cannot hang.
+  exitOnSignals(app);
   await app.listen(env.PORT);
 }
 

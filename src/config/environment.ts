@@ -110,11 +110,15 @@ export class Environment {
   @Min(0)
   STREAM_TRIM_INTERVAL_MS = 30000;
 
-  /** Time allowed after SIGTERM to finish the batch in hand (ECS waits 30 s). */
+  /**
+   * One deadline for the whole shutdown after SIGTERM, shared by every module's hook (the batch
+   * in hand, the job, the sweep, summaries in flight); the process exits by then plus 5 s at
+   * the latest (ECS kills it at 30 s).
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1000)
-  @Max(120000)
+  @Max(25000)
   SHUTDOWN_TIMEOUT_MS = 20000;
 
   // --- clustering ---
@@ -328,9 +332,9 @@ export class Environment {
   GEMINI_MAX_RETRIES?: number;
 
   @Matches(MODEL_NAME, { message: MODEL_NAME_MESSAGE })
-  GEMINI_SUMMARY_MODEL = 'gemini-2.5-flash';
+  GEMINI_SUMMARY_MODEL = 'gemini-3.5-flash';
 
-  /** Summary requests per minute per replica; a cluster that cannot wait gets an extractive summary. */
+  /** Model summary requests per minute for the whole deployment (a token bucket in Redis). */
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -343,6 +347,31 @@ export class Environment {
   @Min(100)
   @Max(120000)
   UPSTASH_TIMEOUT_MS = 10000;
+
+  /** Also copy every item vector to Upstash's `items` namespace (nothing reads it; each is a billed update). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  UPSTASH_STORE_ITEM_VECTORS = false;
+
+  // --- summary queue ---
+  /** Work the summary queue on this replica. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  SUMMARY_WORKER_ENABLED = true;
+
+  /** Summaries this replica writes at once (the deployment-wide rate limit still applies). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  SUMMARY_CONCURRENCY = 4;
+
+  /** A claimed queue entry whose replica went silent this long is claimed by another. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  @Max(3600000)
+  SUMMARY_CLAIM_MS = 120000;
 }
 
 /** The Gemini key in use: `GEMINI_API_KEY` wins over `GOOGLE_GENERATIVE_AI_API_KEY`. */

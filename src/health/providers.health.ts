@@ -20,8 +20,9 @@ function isRemote(adapter: object): adapter is RemoteAdapter {
 /**
  * Readiness of the adapters chosen for the pipeline's ports (CONTRACT §5: "configured
  * providers usable"). Local adapters are always ready. A remote embedder or vector index
- * that cannot be used makes the replica unready; the Gemini summarizer only reports, since
- * clusters then get extractive summaries and nothing waits for it.
+ * that cannot be used makes the replica unready; the Gemini summarizer only reports an
+ * outage, since clusters then get extractive summaries and nothing waits for it, but a model
+ * that does not exist (404) is a configuration error and reported unusable (down).
  */
 @Injectable()
 export class ProvidersHealthIndicator {
@@ -44,10 +45,10 @@ export class ProvidersHealthIndicator {
     const indicator = this.health.check('summarizer');
     const adapter = this.summarizer.name;
     if (!isRemote(this.summarizer)) return indicator.up({ adapter });
-    const { ok, detail } = await checkWithin(this.summarizer, CHECK_TIMEOUT_MS);
-    return ok
-      ? indicator.up({ adapter, detail })
-      : indicator.up({ adapter, detail, degraded: 'using extractive summaries' });
+    const { ok, detail, modelNotFound } = await checkWithin(this.summarizer, CHECK_TIMEOUT_MS);
+    if (ok) return indicator.up({ adapter, detail });
+    if (modelNotFound) return indicator.down({ adapter, detail, usable: false });
+    return indicator.up({ adapter, detail, degraded: 'using extractive summaries' });
   }
 
   private async required(

@@ -1,3 +1,4 @@
+import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import {
   BeforeApplicationShutdown,
   Inject,
@@ -52,6 +53,7 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     private readonly jobs: ClusterJobRepository,
     private readonly runner: ClusterJobRunner,
     private readonly metrics: ClusteringMetrics,
+    private readonly deadline: ShutdownDeadline,
   ) {
     this.blocking = connections.create('job-reader');
     this.stream = new EventStream(
@@ -71,7 +73,7 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     this.loop = this.run();
   }
 
-  /** Before connections close: lets the job in hand finish, at most SHUTDOWN_TIMEOUT_MS. */
+  /** Before connections close: lets the job in hand finish, within the shutdown deadline. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (!this.loop) return;
@@ -79,14 +81,7 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     if (this.blockingClientId !== undefined) {
       await this.redis.client('UNBLOCK', this.blockingClientId).catch(() => undefined);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      this.loop.then(() => true),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), this.env.SHUTDOWN_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    const finished = await this.deadline.within(this.loop);
     if (!finished) this.logger.warn('stopped during a job; another replica will claim it');
   }
 

@@ -25,6 +25,7 @@ export class ClusteringMetrics implements ProviderMetrics {
   private readonly providerErrors: Counter<'provider' | 'operation' | 'outcome'>;
   private readonly providerDuration: Histogram<'provider' | 'operation'>;
   private readonly providerRetries: Counter<'provider' | 'operation'>;
+  private readonly providerFallbacks: Counter<'provider' | 'operation' | 'reason'>;
   private readonly jobs: Counter<'trigger' | 'mode' | 'outcome'>;
 
   constructor(backlog: StreamBacklog) {
@@ -123,6 +124,12 @@ export class ClusteringMetrics implements ProviderMetrics {
       labelNames: ['provider', 'operation'],
       registers,
     });
+    this.providerFallbacks = new Counter({
+      name: 'clustering_provider_fallbacks_total',
+      help: 'Provider answers replaced by a local substitute (extractive summary, exact search in Redis)',
+      labelNames: ['provider', 'operation', 'reason'],
+      registers,
+    });
     this.jobs = new Counter({
       name: 'clustering_jobs_total',
       help: 'Clustering jobs finished, by trigger, mode and outcome',
@@ -168,6 +175,10 @@ export class ClusteringMetrics implements ProviderMetrics {
     this.providerCalls.inc({ provider, operation, outcome });
     if (outcome !== 'success') this.providerErrors.inc({ provider, operation, outcome });
     this.providerDuration.observe({ provider, operation }, seconds);
+  }
+
+  fallback(provider: string, operation: string, reason: string): void {
+    this.providerFallbacks.inc({ provider, operation, reason });
   }
 
   retry(provider: string, operation: string): void {

@@ -5,18 +5,21 @@ import { Embedder, EmbedOutcome } from './embed/embedder.port';
 import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
 import { AssignOutcome, AssignStage, EmbeddedItem } from './assign/assign-stage';
 import { VectorIndex } from '../vector-index/vector-index.port';
-import { SummarizeStage } from './summarize/summarize-stage';
+import { SummarizeStage, summaryItemOf } from './summarize/summarize-stage';
 import { prepareText } from './prepare/prepare-text';
 import { BatchStats, emptyStats } from './batch-stats';
 import { FeedbackItem } from '../feedback/feedback-item';
 
 export interface PipelineOptions {
   maxTextChars: number;
+  /** Also copy item vectors to the index (Upstash's `items` namespace); nothing reads them. */
+  storeItemVectors: boolean;
 }
 
 /**
  * The path of a batch of feedback ids from "offered" to "clustered":
- * look up → prepare text → embed → assign and persist (under the lock) → summarize.
+ * look up → prepare text → embed → assign and persist (under the lock, with an extractive
+ * text for each new cluster). Model summaries come later from the summary queue.
  * Every id ends clustered, skipped (not waiting), missing, parked or scheduled for an
  * embedding retry; only an infrastructure failure (Redis, the lock) throws, and then the
  * caller must not acknowledge the batch.
@@ -59,12 +62,7 @@ export class ClusteringPipeline {
     prepared.forEach(({ item }, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) {
-        embedded.push({
-          id: item.id,
-          source: item.source,
-          title: titleOf(item),
-          vector: outcome.vector,
-        });
+        embedded.push({ id: item.id, source: item.source, vector: outcome.vector });
       } else if (outcome.permanent) {
         parked.push({ id: item.id, reason: outcome.reason });
       } else failed.push(item.id);
@@ -83,7 +81,17 @@ export class ClusteringPipeline {
     stats.failed_embeddings = failed.length;
     if (embedded.length === 0) return stats;
 
-    const { plan, persisted, alreadyClustered, shrunk } = await this.assign.run(embedded);
+    this.summarize.observe(prepared.map((p) => p.text));
+    const members = new Map(
+      prepared.map((p) => [
+        p.item.id,
+        { item: summaryItemOf(p.item, this.options.maxTextChars), embedded: p.text },
+      ]),
+    );
+    const { plan, persisted, alreadyClustered, shrunk } = await this.assign.run(
+      embedded,
+      (changes) => this.summarize.describeNew(changes, members),
+    );
     const embeddedIds = embedded.map((e) => e.id);
     await this.retries.clear(embeddedIds);
     await this.feedback.unpark(embeddedIds);
@@ -101,18 +109,13 @@ export class ClusteringPipeline {
       shrunk,
       persisted.seq,
     );
-    if (this.index.upsertItems) {
+    if (this.options.storeItemVectors && this.index.upsertItems) {
       const items = embedded.filter((e) => written.has(e.id));
       await this.index.upsertItems(items).catch((error: unknown) => {
         // Redis holds the item vectors already; the index's copy is for search, not assignment.
         this.logger.warn(`item vectors not stored in ${this.index.name}: ${String(error)}`);
       });
     }
-    const texts = new Map(prepared.map((p) => [p.item.id, p.text]));
-    await this.summarize.run(changes, texts).catch((error: unknown) => {
-      // A summary can wait for the next change or sweep; the clustering itself is persisted.
-      this.logger.warn(`summaries not refreshed: ${String(error)}`);
-    });
     return stats;
   }
 
@@ -136,13 +139,4 @@ export class ClusteringPipeline {
       return texts.map(() => ({ ok: false, reason }));
     }
   }
-}
-
-/** A provisional cluster title from the item that founds it (its beginning: bodies can be MBs). */
-function titleOf(item: FeedbackItem): string {
-  const text = (item.title.slice(0, 1000).trim() || item.body.slice(0, 1000).trim()).replace(
-    /\s+/g,
-    ' ',
-  );
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text || 'New feedback cluster';
 }

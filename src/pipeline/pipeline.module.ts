@@ -17,6 +17,7 @@ import { Embedder, EMBEDDER } from './embed/embedder.port';
 import { BatchPersister } from './persist/batch-persister';
 import { SummarizeStage } from './summarize/summarize-stage';
 import { SUMMARIZER, Summarizer } from './summarize/summarizer.port';
+import { ExtractiveSummarizer } from '../providers/local/extractive-summarizer';
 
 /** Longest a batch may hold the assignment lock before it expires (a dead holder frees it). */
 const ASSIGN_LOCK_TTL_MS = 15_000;
@@ -38,7 +39,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
       provide: SummarizeStage,
       inject: [REDIS, SUMMARIZER, Environment],
       useFactory: (redis: Redis, summarizer: Summarizer, env: Environment) =>
-        new SummarizeStage(redis, summarizer, {
+        new SummarizeStage(redis, summarizer, new ExtractiveSummarizer(), {
           growth: env.RESUMMARIZE_GROWTH,
           maxTextChars: env.MAX_TEXT_CHARS,
         }),
@@ -68,7 +69,10 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
           index,
           feedback,
           new ClusterMembership(redis),
-          new BatchPersister(redis),
+          new BatchPersister(redis, {
+            queueNew: summarize.queuesNewClusters,
+            growth: summarize.growth,
+          }),
           new CalibrationSource(new CalibrationStore(redis), embedder),
           embedder.model,
           {
@@ -82,6 +86,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         );
         return new ClusteringPipeline(feedback, embedder, retries, assign, index, summarize, {
           maxTextChars: env.MAX_TEXT_CHARS,
+          storeItemVectors: env.UPSTASH_STORE_ITEM_VECTORS,
         });
       },
     },

@@ -6,8 +6,6 @@ export type ProviderCallOutcome =
   | 'timeout'
   /** Not attempted: the circuit breaker is open after repeated failures. */
   | 'circuit_open'
-  /** Not attempted: the local rate limit had no capacity left in time. */
-  | 'rate_limited'
   /** The provider answered, but the answer was unusable (wrong shape, failed validation). */
   | 'invalid_response';
 
@@ -20,15 +18,23 @@ export interface ProviderMetrics {
   call(provider: string, operation: string, outcome: ProviderCallOutcome, seconds: number): void;
   /** One retry of a logical call (after a 429, 5xx, timeout or network error). */
   retry(provider: string, operation: string): void;
+  /**
+   * The provider's answer was not used and a local substitute was (extractive summary, exact
+   * search over the centroids in Redis); `reason` says why, e.g. `model_not_found`.
+   */
+  fallback(provider: string, operation: string, reason: string): void;
 }
 
 export const NO_PROVIDER_METRICS: ProviderMetrics = {
   call: () => undefined,
   retry: () => undefined,
+  fallback: () => undefined,
 };
 
 /** Result of an adapter's readiness check, for `GET /health/ready`. */
 export interface ProviderReadiness {
   ok: boolean;
   detail: string;
+  /** The provider does not know the configured model (HTTP 404): waiting will not help. */
+  modelNotFound?: boolean;
 }

@@ -2,6 +2,7 @@ import { Logger, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { Environment, geminiApiKey } from '../config/environment';
+import { finishesWithin } from '../lifecycle/shutdown-deadline';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { Embedder, EMBEDDER } from '../pipeline/embed/embedder.port';
 import { Summarizer, SUMMARIZER } from '../pipeline/summarize/summarizer.port';
@@ -16,6 +17,9 @@ import { ProviderMetrics } from './provider-metrics';
 import { UpstashVectorIndex } from './upstash/upstash-vector-index';
 
 const logger = new Logger('ProvidersModule');
+
+/** How long start-up waits for Upstash before going on unready (searching Redis meanwhile). */
+const UPSTASH_START_UP_WAIT_MS = 5_000;
 
 /** Gemini with a key (CONTRACT §6), otherwise the offline local embedder. */
 export function createEmbedder(env: Environment, metrics?: ProviderMetrics): Embedder {
@@ -87,7 +91,15 @@ function hostOf(url: string): string {
           metrics,
         });
         // A mismatched index would reject every query: refuse to start, saying what to change.
-        await index.verifyDimensions();
+        // An unreachable one is waited for (not ready meanwhile; Redis answers the searches).
+        const verified = index.verifyWhenReachable();
+        if (!(await finishesWithin(verified, UPSTASH_START_UP_WAIT_MS))) {
+          verified.catch((error: unknown) => {
+            // Found only after start-up: stop, as a mismatch at start-up does.
+            logger.error(error instanceof Error ? error.message : String(error));
+            process.exit(1);
+          });
+        }
         logger.log(
           `vector index: Upstash Vector at ${hostOf(url)} (${embedder.dimensions} dimensions, cosine)`,
         );
@@ -109,14 +121,13 @@ function hostOf(url: string): string {
           baseUrl: env.GEMINI_BASE_URL,
           fallback: extractive,
           model: env.GEMINI_SUMMARY_MODEL,
-          callsPerMinute: env.GEMINI_SUMMARIES_PER_MINUTE,
           timeoutMs: env.GEMINI_TIMEOUT_MS,
           maxRetries: env.GEMINI_MAX_RETRIES,
           metrics,
         });
         logger.log(
           `summarizer: ${summarizer.name} (falls back to extractive), ` +
-            `at most ${env.GEMINI_SUMMARIES_PER_MINUTE} calls per minute`,
+            `at most ${env.GEMINI_SUMMARIES_PER_MINUTE} calls per minute across the deployment`,
         );
         return summarizer;
       },

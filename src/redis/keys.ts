@@ -45,6 +45,12 @@ export const ServiceKeys = {
   membership: 'clustering:membership',
   /** Hash: cluster id -> size at which it was last summarised. */
   summarizedAt: 'clustering:summaries:size',
+  /** Sorted set: cluster id -> priority (size plus growth since its summary); one entry per cluster. */
+  summaryQueue: 'clustering:summaries:queue',
+  /** Sorted set: cluster id -> epoch ms at which a replica's claim on its queue entry lapses. */
+  summaryClaims: 'clustering:summaries:claims',
+  /** Hash {tokens, at}: the deployment-wide token bucket of model summary calls. */
+  summaryTokens: 'clustering:summaries:tokens',
   /** Hash: feedback id -> JSON {reason, at} for items parked as unprocessable. */
   parked: 'clustering:parked',
   /**

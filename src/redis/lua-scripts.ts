@@ -6,7 +6,10 @@ import Redis from 'ioredis';
 const SCRIPTS = {
   releaseLock: { file: 'release-lock.lua', keys: 1 },
   extendLock: { file: 'extend-lock.lua', keys: 1 },
-  persistBatch: { file: 'persist-batch.lua', keys: 10 },
+  persistBatch: { file: 'persist-batch.lua', keys: 12 },
+  takeSummaryToken: { file: 'take-summary-token.lua', keys: 1 },
+  claimSummary: { file: 'claim-summary.lua', keys: 2 },
+  completeSummary: { file: 'complete-summary.lua', keys: 5 },
   mergeClusters: { file: 'merge-clusters.lua', keys: 7 },
   moveItems: { file: 'move-items.lua', keys: 6 },
   renewClaims: { file: 'renew-claims.lua', keys: 1 },

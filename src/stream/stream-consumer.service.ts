@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
+import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
 import { EmbedRetrySchedule } from '../pipeline/embed/embed-retry-schedule';
@@ -35,6 +36,7 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
     pipeline: ClusteringPipeline,
     retries: EmbedRetrySchedule,
     metrics: ClusteringMetrics,
+    private readonly deadline: ShutdownDeadline,
   ) {
     this.stream = new EventStream(
       redis,
@@ -78,6 +80,6 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
   /** Before connections close: the batch in hand still needs Redis to finish. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.trimTimer);
-    await this.consumer.stop(this.env.SHUTDOWN_TIMEOUT_MS);
+    await this.consumer.stop(this.deadline.remainingMs());
   }
 }

@@ -1,3 +1,4 @@
+import { finishesWithin } from '../lifecycle/shutdown-deadline';
 import { Logger } from '@nestjs/common';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
 import { addStats, BatchStats, emptyStats } from '../pipeline/batch-stats';
@@ -92,12 +93,7 @@ export class StreamConsumer {
     this.stopping = true;
     this.backoff.interrupt();
     if (!this.loop) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const finished = await Promise.race([
-      this.loop.then(() => true),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const finished = await finishesWithin(this.loop, timeoutMs);
     if (!finished) {
       // Unacknowledged entries stay pending; another replica claims them once idle.
       this.logger.warn('stopped before the batch in hand finished; its entries stay pending');

@@ -8,7 +8,8 @@ import { Environment } from '../config/environment';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { unpackVector } from '../pipeline/assign/vector-math';
 import { EMBEDDER, Embedder } from '../pipeline/embed/embedder.port';
-import { needsSummary, SummarizeStage } from '../pipeline/summarize/summarize-stage';
+import { needsSummary } from '../pipeline/summarize/summarize-stage';
+import { SummaryQueue, summaryPriority } from '../summaries/summary-queue';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { REDIS } from '../redis/redis.module';
 import { ClusterMerger } from './cluster-merger';
@@ -45,7 +46,7 @@ export class ClusterMaintenance {
     @Inject(EMBEDDER) private readonly embedder: Embedder,
     private readonly merger: ClusterMerger,
     private readonly mover: ItemMover,
-    private readonly summarize: SummarizeStage,
+    private readonly summaries: SummaryQueue,
     private readonly metrics: ClusteringMetrics,
     private readonly env: Environment,
   ) {
@@ -203,8 +204,9 @@ export class ClusterMaintenance {
   }
 
   /**
-   * Summarises merged survivors (their content changed wholesale) and changed clusters whose
-   * summary is missing or stale by the pipeline's growth rule, up to the configured bound.
+   * Queues summaries for merged survivors (their content changed wholesale) and changed
+   * clusters whose summary is missing or stale by the pipeline's growth rule, up to the
+   * configured bound; the summary queue's workers write them.
    */
   private async refreshSummaries(
     model: string,
@@ -217,22 +219,20 @@ export class ClusterMaintenance {
     if (states.length === 0) return 0;
     const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...states.map((s) => s.id));
     const due = states
+      .map((s, i) => ({ state: s, summarizedAt: Number(last[i] ?? 0) }))
       .filter(
-        (s, i) =>
-          survivors.has(s.id) ||
-          needsSummary(s.size, Number(last[i] ?? 0), this.env.RESUMMARIZE_GROWTH),
+        ({ state, summarizedAt }) =>
+          survivors.has(state.id) ||
+          needsSummary(state.size, summarizedAt, this.env.RESUMMARIZE_GROWTH),
       )
       .slice(0, limit);
-    let refreshed = 0;
-    for (const state of due) {
-      try {
-        await this.summarize.summarizeOne({ state });
-        refreshed++;
-      } catch (error) {
-        // One summary failing (a provider outage) must not fail the sweep; the next one retries.
-        this.logger.warn({ msg: 'summary not refreshed', cluster_id: state.id, err: error });
-      }
-    }
-    return refreshed;
+    await this.summaries.enqueue(
+      due.map(({ state, summarizedAt }) => ({
+        clusterId: state.id,
+        // A merged survivor's summary describes half of it at best.
+        priority: summaryPriority(state.size, survivors.has(state.id) ? 0 : summarizedAt),
+      })),
+    );
+    return due.length;
   }
 }

@@ -9,6 +9,7 @@ import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
+import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import { ClusterJobsProducer } from '../jobs/jobs.producer';
 import { REDIS } from '../redis/redis.module';
 import { SweepLock } from './sweep-lock';
@@ -38,6 +39,7 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
     private readonly env: Environment,
     private readonly lock: SweepLock,
     private readonly producer: ClusterJobsProducer,
+    private readonly deadline: ShutdownDeadline,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -55,12 +57,7 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
   /** Stops the schedule and lets a dispatch in hand finish. */
   async beforeApplicationShutdown(): Promise<void> {
     if (this.registry.doesExist('cron', CRON_NAME)) this.registry.deleteCronJob(CRON_NAME);
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.running,
-      new Promise((resolve) => (timer = setTimeout(resolve, this.env.SHUTDOWN_TIMEOUT_MS))),
-    ]);
-    clearTimeout(timer);
+    if (this.running) await this.deadline.within(this.running);
   }
 
   private async fire(): Promise<void> {

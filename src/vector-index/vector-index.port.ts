@@ -11,12 +11,30 @@ export type ClusterCandidate = ClusterState;
  * an index is a searchable mirror of it that must reflect every change up to the moment
  * `refresh` returns, including clusters other replicas created.
  */
+/**
+ * What a remote index proposed per query (nearest cluster ids), asked before the assignment
+ * lock is taken; `unavailable` when it could not answer, so candidates come from Redis alone.
+ */
+export type CandidateProposals = ReadonlyArray<readonly string[]> | 'unavailable';
+
 export interface VectorIndex {
   readonly name: string;
-  /** Catch up with cluster changes made since the last refresh (by any replica). */
+  /** Catch up with cluster changes made since the last refresh (by any replica); Redis only. */
   refresh(): Promise<void>;
-  /** For each query, up to `k` candidate clusters with their current state (order not significant). */
-  candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]>;
+  /**
+   * For an index behind a network call (Upstash): the slow part of `candidates`, done before
+   * the assignment lock, so that no provider call is made while holding it.
+   */
+  propose?(queries: readonly Float32Array[], k: number): Promise<CandidateProposals>;
+  /**
+   * For each query, up to `k` candidate clusters with their current state (order not
+   * significant); `proposals`, when given, is what `propose` answered for these queries.
+   */
+  candidates(
+    queries: readonly Float32Array[],
+    k: number,
+    proposals?: CandidateProposals,
+  ): Promise<ClusterCandidate[][]>;
   /**
    * Called after the persist stage wrote these clusters (created, updated or removed).
    * `seqAfter`, when known, is the change feed's sequence number right after the write.

@@ -24,8 +24,9 @@ function randomUnit(seed: number, dims = DIMS): Float32Array {
 
 /** Persists one new single-item cluster per vector, as the pipeline would. */
 async function createClusters(redis: Redis, vectors: Float32Array[], prefix: string) {
-  const lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 5000).acquire(5000))!;
-  const persister = new BatchPersister(redis);
+  // Long enough for one write of thousands of wide clusters on a busy machine.
+  const lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 30_000).acquire(5000))!;
+  const persister = new BatchPersister(redis, { queueNew: false, growth: 0.25 });
   const ids = vectors.map((_, i) => `${prefix}${i}`);
   for (const id of ids) {
     await redis.hset(`feedback:${id}`, { id, source: 'manual', title: id, clustered: 'false' });
@@ -42,7 +43,7 @@ async function createClusters(redis: Redis, vectors: Float32Array[], prefix: str
     },
     vectors: new Map(ids.map((id, i) => [id, vectors[i]])),
     sources: new Map(ids.map((id) => [id, 'manual'])),
-    provisionalTitles: new Map(),
+    newClusterText: new Map(),
     model: MODEL,
   });
   await new DistributedLock(redis, ServiceKeys.assignLock, 5000).release(lease);

@@ -14,6 +14,7 @@ class RecordingMetrics implements ProviderMetrics {
   retry(): void {
     this.retries++;
   }
+  fallback(): void {}
 }
 
 function vectorOf(outcome: EmbedOutcome): Float32Array {
@@ -74,6 +75,56 @@ describe('GeminiEmbedder', () => {
       taskType: 'CLUSTERING',
       outputDimensionality: 256,
     });
+  });
+
+  it('embeds each text on its own with gemini-embedding-2 (one content per text)', async () => {
+    const texts = ['login fails on android', 'dark mode colours are wrong', 'csv export'];
+
+    const outcomes = await embedder({ model: 'gemini-embedding-2' }).embed(texts);
+
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    const [batch] = gemini.calls('embed');
+    expect(batch.path).toBe('/v1beta/models/gemini-embedding-2:batchEmbedContents');
+    expect((batch.body as { requests: unknown[] }).requests).toHaveLength(3);
+    const [a, b] = outcomes.map(vectorOf);
+    expect(cosine(a, b)).toBeLessThan(0.3);
+  });
+
+  it('stays on the Gemini API whatever Vertex variables the environment holds', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      GOOGLE_GENAI_USE_VERTEXAI: 'true',
+      GOOGLE_CLOUD_PROJECT: 'stray-project',
+      GOOGLE_CLOUD_LOCATION: 'us-central1',
+    });
+    try {
+      const [outcome] = await embedder().embed(['login fails']);
+      expect(outcome.ok).toBe(true);
+      expect(gemini.calls('embed')[0].path).toMatch(/^\/v1beta\/models\//);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('retries a connection reset while the body is read (undici: terminated)', async () => {
+    gemini.inject({ kind: 'cut_body' }, 1, 'embed');
+
+    const [outcome] = await embedder().embed(['login fails on android']);
+
+    expect(outcome.ok).toBe(true);
+    expect(gemini.calls('embed')).toHaveLength(2);
+    expect(metrics.retries).toBe(1);
+  });
+
+  it('never sends more than the 100 requests a batch may hold, whatever it is configured to', async () => {
+    const texts = Array.from({ length: 150 }, (_, i) => `export fails ${i}`);
+
+    const outcomes = await embedder({ batchSize: 500 }).embed(texts);
+
+    expect(outcomes.every((o) => o.ok)).toBe(true);
+    expect(
+      gemini.calls('embed').map((b) => (b.body as { requests: unknown[] }).requests.length),
+    ).toEqual([100, 50]);
   });
 
   it('names its model with the dimensions, so vectors of other sizes never mix', () => {

@@ -101,6 +101,7 @@ describe('UpstashVectorIndex', () => {
     await persistCluster('a', direction(0));
     await persistCluster('b', direction(4));
     await vectors.clustersChanged([], []);
+    await vectors.settled();
 
     expect(upstash.ids('centroids').sort()).toEqual(['a', 'b']);
     expect(upstash.paths).toContain('/upsert/centroids');
@@ -122,6 +123,7 @@ describe('UpstashVectorIndex', () => {
     await otherReplica.refresh();
     await persistCluster('fresh', direction(2));
     await writer.clustersChanged([], []);
+    await writer.settled();
     await otherReplica.refresh();
 
     const [mine] = await writer.candidates([direction(2)], 3);
@@ -138,6 +140,7 @@ describe('UpstashVectorIndex', () => {
     await persistCluster('orphan', direction(1));
 
     await survivor.refresh();
+    await survivor.settled();
 
     expect(upstash.ids('centroids')).toEqual(['orphan']);
   });
@@ -166,8 +169,10 @@ describe('UpstashVectorIndex', () => {
     await persistCluster('merged', direction(3));
     await persistCluster('old-model', direction(3), 'local-v1');
     await vectors.clustersChanged([], []);
+    await vectors.settled();
     await mergeAway('merged');
     await vectors.clustersChanged([], ['merged']);
+    await vectors.settled();
 
     const [candidates] = await vectors.candidates([direction(3)], 5);
 
@@ -181,6 +186,7 @@ describe('UpstashVectorIndex', () => {
     await persistCluster('x', direction(0));
     await persistCluster('y', direction(5));
     await vectors.clustersChanged([], []);
+    await vectors.settled();
     upstash.inject({ kind: 'rate_limit' }, 2);
 
     const [nearX, nearY] = await vectors.candidates([direction(0), direction(5)], 1);
@@ -199,10 +205,79 @@ describe('UpstashVectorIndex', () => {
     expect(upstash.ids('centroids')).toEqual([]);
   });
 
-  it('reports readiness from a cheap info call', async () => {
-    expect(await index().checkReady()).toEqual({ ok: true, detail: 'upstash: 0 centroids' });
-    const wrongToken = await index({ token: 'nope' }).checkReady();
-    expect(wrongToken).toMatchObject({ ok: false });
-    expect(wrongToken.detail).toMatch(/HTTP 401/);
+  it('reports readiness from a cheap GET /info call', async () => {
+    const vectors = index();
+    await vectors.verifyDimensions();
+    expect(upstash.calls).toEqual(['GET /info']);
+    expect((await vectors.checkReady()).ok).toBe(true);
+    const wrongToken = index({ token: 'nope' });
+    await expect(wrongToken.verifyDimensions()).rejects.toThrow(/HTTP 401/);
+    expect((await wrongToken.checkReady()).ok).toBe(false);
+  });
+
+  it('deletes merged clusters with DELETE /delete/centroids', async () => {
+    const vectors = index();
+    await vectors.refresh();
+    await persistCluster('gone', direction(1));
+    await vectors.clustersChanged([], []);
+    await vectors.settled();
+    await mergeAway('gone');
+    await vectors.clustersChanged([], ['gone']);
+    await vectors.settled();
+
+    expect(upstash.calls).toContain('DELETE /delete/centroids');
+    expect(upstash.ids('centroids')).toEqual([]);
+  });
+
+  it('fails a vector of the wrong size at once (422), without retrying', async () => {
+    await expect(
+      index().upsertItems([{ id: 'f1', vector: new Float32Array(DIMENSIONS + 1) }]),
+    ).rejects.toThrow(/HTTP 422: Invalid vector dimension/);
+    expect(upstash.paths.filter((p) => p.startsWith('/upsert'))).toHaveLength(1);
+  });
+
+  it('retries a daily-quota 429 like any rate limit', async () => {
+    upstash.inject({ kind: 'daily_quota' }, 1);
+    await index().upsertItems([{ id: 'f1', vector: direction(0) }]);
+    expect(upstash.ids('items')).toEqual(['f1']);
+  });
+
+  it('searches the centroids in Redis exactly while Upstash is down, and counts it', async () => {
+    const fallbacks: string[] = [];
+    const vectors = index({
+      recentWindowMs: 0,
+      maxRetries: 0,
+      metrics: {
+        call: () => undefined,
+        retry: () => undefined,
+        fallback: (p, o, r) => fallbacks.push(`${p}:${o}:${r}`),
+      },
+    });
+    await persistCluster('near', direction(0));
+    await persistCluster('far', direction(4));
+    upstash.inject({ kind: 'unavailable' }, Infinity);
+
+    const proposals = await vectors.propose([direction(0)], 1);
+    const [found] = await vectors.candidates([direction(0)], 1, proposals);
+
+    expect(proposals).toBe('unavailable');
+    expect(ids(found)).toEqual(['far', 'near']);
+    expect(found.find((c) => c.id === 'near')?.size).toBe(3);
+    expect(fallbacks).toEqual(['upstash:query:unavailable']);
+  });
+
+  it('waits at start-up while Upstash is down, unready, and goes on once it answers', async () => {
+    upstash.inject({ kind: 'unavailable' }, Infinity);
+    const vectors = index({ maxRetries: 0 });
+    let verified = false;
+    const waiting = vectors.verifyWhenReachable(50).then(() => (verified = true));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(verified).toBe(false);
+    expect(await vectors.checkReady()).toMatchObject({ ok: false });
+
+    upstash.clearFaults();
+    await waiting;
+    expect((await vectors.checkReady()).ok).toBe(true);
   });
 });

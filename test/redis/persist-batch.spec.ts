@@ -4,10 +4,20 @@ import { unpackVector } from '../../src/pipeline/assign/vector-math';
 import { BatchPersister, LockLostError } from '../../src/pipeline/persist/batch-persister';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';
+import { StoredSummary } from '../../src/pipeline/summarize/summarize-stage';
 import { contractViolations } from '../support/contract-invariants';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
 
 const v = (...xs: number[]) => Float32Array.from(xs);
+
+const FOUNDING_TEXT: StoredSummary = {
+  title: 'Founding title',
+  summary: '2 reports from Reddit mentioning login.',
+  issueTitle: 'Investigate: Founding title',
+  issueDescription: '## Summary\n\n2 reports',
+  githubRepoUrl: 'https://github.com/acme/app',
+  summaryModel: 'extractive',
+};
 
 async function waitingItem(redis: Redis, id: string, source = 'reddit') {
   await redis.hset(`feedback:${id}`, {
@@ -48,14 +58,14 @@ describe('persist-batch.lua through BatchPersister', () => {
     sources: new Map(
       plan.assignments.map((a) => [a.itemId, a.itemId.startsWith('s') ? 'sentry' : 'reddit']),
     ),
-    provisionalTitles: new Map([[plan.changes[0].state.id, 'Founding title']]),
+    newClusterText: new Map([[plan.changes[0].state.id, FOUNDING_TEXT]]),
     model: 'test-model',
   });
 
   beforeEach(async () => {
     redis = await openTestRedis(1);
     lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 10_000).tryAcquire())!;
-    persister = new BatchPersister(redis);
+    persister = new BatchPersister(redis, { queueNew: true, growth: 0.25 });
   });
   afterEach(async () => closeTestRedis(redis));
 
@@ -70,6 +80,11 @@ describe('persist-batch.lua through BatchPersister', () => {
       id: 'c1',
       status: 'new',
       title: 'Founding title',
+      summary: FOUNDING_TEXT.summary,
+      issue_title: FOUNDING_TEXT.issueTitle,
+      issue_description: FOUNDING_TEXT.issueDescription,
+      github_repo_url: 'https://github.com/acme/app',
+      summary_model: 'extractive',
       size: '2',
       embedding_model: 'test-model',
       sources: JSON.stringify(['reddit', 'sentry']),
@@ -203,7 +218,7 @@ describe('persist-batch.lua through BatchPersister', () => {
         plan: { assignments: [], changes: [] },
         vectors: new Map(),
         sources: new Map(),
-        provisionalTitles: new Map(),
+        newClusterText: new Map(),
         model: 'test-model',
         departures: new Map([['a', 'c1']]),
         shrunk: [{ id: 'c1', state: { id: 'c1', centroid: v(0, 1), anchor: v(1, 0), size: 1 } }],
@@ -248,5 +263,30 @@ describe('persist-batch.lua through BatchPersister', () => {
       expect(await redis.zscore(ServiceKeys.indexChanges, 'c1')).not.toBeNull();
       expect(await contractViolations(redis)).toEqual([]);
     });
+  });
+
+  it('queues one summary per new or grown cluster, ranked by size and growth', async () => {
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await waitingItem(redis, id);
+    await persister.persist(lease, input(planFor('c1', true, ['a', 'b'], 2)));
+    // New: size 2 plus 2 items no model summary describes yet.
+    expect(await redis.zscore(ServiceKeys.summaryQueue, 'c1')).toBe('4');
+
+    // Summarised at 2: a third item is growth enough (25%, at least one item).
+    await redis.hset(ServiceKeys.summarizedAt, 'c1', 2);
+    await redis.zrem(ServiceKeys.summaryQueue, 'c1');
+    await persister.persist(lease, input(planFor('c1', false, ['c'], 3)));
+    expect(await redis.zscore(ServiceKeys.summaryQueue, 'c1')).toBe('4');
+    await persister.persist(lease, input(planFor('c1', false, ['d', 'e'], 5)));
+    // Still one entry, re-ranked: size 5 plus 3 undescribed items.
+    expect(await redis.zrange(ServiceKeys.summaryQueue, 0, -1, 'WITHSCORES')).toEqual(['c1', '8']);
+  });
+
+  it('without a model summarizer, a new cluster is described already and not queued', async () => {
+    const extractiveOnly = new BatchPersister(redis, { queueNew: false, growth: 0.25 });
+    await waitingItem(redis, 'a');
+    await extractiveOnly.persist(lease, input(planFor('c1', true, ['a'], 1)));
+    expect(await redis.zcard(ServiceKeys.summaryQueue)).toBe(0);
+    expect(await redis.hget(ServiceKeys.summarizedAt, 'c1')).toBe('1');
+    expect(await redis.hget('cluster:c1', 'title')).toBe('Founding title');
   });
 });

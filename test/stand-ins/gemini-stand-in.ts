@@ -12,7 +12,26 @@ export type GeminiFault =
   /** 200 with a body that is not JSON. */
   | { kind: 'malformed' }
   /** Embeddings of this many dimensions instead of the requested ones. */
-  | { kind: 'wrong_dimensions'; dimensions: number };
+  | { kind: 'wrong_dimensions'; dimensions: number }
+  /** A candidate that ended otherwise than STOP (MAX_TOKENS, SAFETY, RECITATION, ...), text cut. */
+  | { kind: 'finish_reason'; reason: string }
+  /** The prompt itself refused: `promptFeedback.blockReason` and no candidates, as Gemini does. */
+  | { kind: 'blocked'; reason: string }
+  /** The connection is cut after the headers, while the client reads the body (undici: `terminated`). */
+  | { kind: 'cut_body' };
+
+/** Models the stand-in serves; any other answers 404 NOT_FOUND, as a retired model does. */
+export const STAND_IN_MODELS = [
+  'gemini-embedding-001',
+  'gemini-embedding-2',
+  'gemini-3.5-flash',
+  'gemini-3.5-flash-lite',
+  'gemini-2.5-pro',
+  'gemini-2.5-flash',
+];
+
+/** `batchEmbedContents` takes at most this many requests, like the real API. */
+const MAX_BATCH_REQUESTS = 100;
 
 export type GeminiOperation = 'embed' | 'generate' | 'get_model';
 
@@ -35,7 +54,9 @@ interface QueuedFault {
 /**
  * A local stand-in for the Gemini Developer API (the subset the adapters use):
  * `POST /v1beta/models/{model}:batchEmbedContents`, `POST /v1beta/models/{model}:generateContent`
- * and `GET /v1beta/models/{model}`, all checking the `x-goog-api-key` header.
+ * and `GET /v1beta/models/{model}`, all checking the `x-goog-api-key` header. As strictly as
+ * Gemini: the model in the path must be one it serves (else 404), a batch holds at most 100
+ * requests (else 400), and faults cover finish reasons other than STOP and blocked prompts.
  *
  * Embeddings are deterministic hashed bags of words (texts sharing words are similar), and
  * deliberately not unit length, as Gemini's are not below 3072 dimensions.
@@ -43,16 +64,20 @@ interface QueuedFault {
  */
 export class GeminiStandIn extends JsonHttpServer {
   readonly requests: RecordedGeminiRequest[] = [];
+  /** Each `generateContent` answers after a delay drawn uniformly from this range (ms). */
+  summaryLatencyMs: [number, number] = [0, 0];
   private readonly faults: QueuedFault[] = [];
   private readonly summaries: string[] = [];
 
   /**
    * @param embeddings how texts become vectors: hashed bags of words by default, or e.g.
    *   `ShiftedSemanticEmbeddings` for a hosted model's value distribution
+   * @param models the models it serves; any other answers 404
    */
   constructor(
     readonly apiKey = 'test-gemini-key',
     private readonly embeddings: StandInEmbeddings = hashedBagsOfWords,
+    readonly models: readonly string[] = STAND_IN_MODELS,
   ) {
     super();
   }
@@ -101,6 +126,15 @@ export class GeminiStandIn extends JsonHttpServer {
       );
     }
     if (operation === 'unknown') return googleError(res, 404, 'NOT_FOUND', `no route ${path}`);
+    const model = /^\/v1beta\/models\/([^/:]+)/.exec(path)?.[1] ?? '';
+    if (!this.models.includes(model)) {
+      return googleError(
+        res,
+        404,
+        'NOT_FOUND',
+        `models/${model} is not found for API version v1beta, or is not supported for ${operation}.`,
+      );
+    }
 
     const fault = this.takeFault(operation);
     switch (fault?.kind) {
@@ -122,6 +156,11 @@ export class GeminiStandIn extends JsonHttpServer {
       case 'slow':
         if (!(await delayUnlessClosed(res, fault.ms))) return;
         break;
+      case 'cut_body':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+        res.write('{"candidates": [');
+        res.socket?.destroy();
+        return;
       default:
         break;
     }
@@ -132,15 +171,40 @@ export class GeminiStandIn extends JsonHttpServer {
       return sendJson(res, 200, { name, displayName: name, supportedGenerationMethods: [] });
     }
     if (operation === 'embed') {
+      const requests = (body?.requests as unknown[] | undefined)?.length ?? 0;
+      if (requests > MAX_BATCH_REQUESTS) {
+        return googleError(
+          res,
+          400,
+          'INVALID_ARGUMENT',
+          `* BatchEmbedContentsRequest.requests: at most ${MAX_BATCH_REQUESTS} requests can be in one batch`,
+        );
+      }
       const wrongDimensions = fault?.kind === 'wrong_dimensions' ? fault.dimensions : undefined;
       return sendJson(res, 200, { embeddings: await this.embed(body, wrongDimensions) });
     }
+    const [least, most] = this.summaryLatencyMs;
+    if (most > 0 && !(await delayUnlessClosed(res, least + Math.random() * (most - least)))) return;
+    if (fault?.kind === 'blocked') {
+      return sendJson(res, 200, {
+        promptFeedback: { blockReason: fault.reason },
+        modelVersion: model,
+      });
+    }
     const text = this.summaries.shift() ?? JSON.stringify(plainSummary(body));
+    const cut = fault?.kind === 'finish_reason';
     return sendJson(res, 200, {
       candidates: [
-        { content: { parts: [{ text }], role: 'model' }, finishReason: 'STOP', index: 0 },
+        {
+          content: {
+            parts: [{ text: cut ? text.slice(0, text.length >> 1) : text }],
+            role: 'model',
+          },
+          finishReason: cut ? fault.reason : 'STOP',
+          index: 0,
+        },
       ],
-      modelVersion: 'stand-in',
+      modelVersion: model,
     });
   }
 
@@ -189,9 +253,8 @@ export function hashedBagOfWords(text: string, dimensions: number): number[] {
 
 /** A valid summary naming the first item of the prompt, for unscripted calls. */
 function plainSummary(body: Record<string, unknown> | undefined) {
-  const prompt = JSON.stringify(body?.contents ?? '');
   const words =
-    prompt
+    firstItemTitle(body)
       .match(/[a-z]{4,}/gi)
       ?.slice(0, 6)
       .join(' ') ?? 'feedback';
@@ -201,6 +264,19 @@ function plainSummary(body: Record<string, unknown> | undefined) {
     issue_title: `Investigate ${words}`.slice(0, 100),
     issue_description: `Several users report problems about ${words}. Reproduce and fix.`,
   };
+}
+
+/** The first item's title in a prompt that is one JSON document of data (the whole text otherwise). */
+function firstItemTitle(body: Record<string, unknown> | undefined): string {
+  const contents = body?.contents as Array<{ parts?: Array<{ text?: string }> }> | undefined;
+  const text = contents?.[0]?.parts?.[0]?.text ?? '';
+  try {
+    const data = JSON.parse(text) as { items?: Array<{ title?: unknown }> };
+    const title = data.items?.[0]?.title;
+    return typeof title === 'string' && title ? title : text;
+  } catch {
+    return text;
+  }
 }
 
 function operationOf(method: string, path: string): GeminiOperation | 'unknown' {

@@ -4,8 +4,18 @@ import { delayUnlessClosed, JsonHttpServer, readBody, sendJson } from './json-ht
 /** What the stand-in does instead of answering normally. */
 export type UpstashFault =
   | { kind: 'rate_limit'; retryAfterSeconds?: number }
+  /** The plan's daily request quota is used up (the free plan: 10,000 queries, 10,000 updates). */
+  | { kind: 'daily_quota' }
   | { kind: 'server_error' }
+  /** 503 Service Unavailable, as during an outage. */
+  | { kind: 'unavailable' }
   | { kind: 'slow'; ms: number };
+
+/** The HTTP method Upstash documents per command; the official SDK POSTs every one. */
+const DOCUMENTED_METHOD: Record<string, string> = { info: 'GET', delete: 'DELETE' };
+
+/** Raised for a vector of the wrong size: Upstash answers 422 Unprocessable Entity. */
+class DimensionMismatch extends Error {}
 
 interface StoredVector {
   vector: number[];
@@ -29,14 +39,17 @@ interface QueryBody {
 
 /**
  * A local stand-in for the Upstash Vector REST API (the subset the adapter uses). Every call
- * is a POST with `Authorization: Bearer {token}` and answers `{ result }` (or `{ error }`):
- * `upsert`, `query`, `fetch`, `delete`, `range` (each also as `{command}/{namespace}`) and
- * `info`. Scores are cosine mapped to `(1 + cos) / 2`, as Upstash reports them.
+ * carries `Authorization: Bearer {token}` and answers `{ result }` (or `{ error }`): POST
+ * `upsert`, `query`, `fetch`, `range`, DELETE `delete` (each also as `{command}/{namespace}`)
+ * and GET `info` (POST also accepted, as the official SDK sends it). A vector of the wrong
+ * size answers 422. Scores are cosine mapped to `(1 + cos) / 2`, as Upstash reports them.
  * `visibilityDelayMs` makes an upsert queryable only after that long.
  */
 export class UpstashStandIn extends JsonHttpServer {
   /** Paths of all requests, in order (e.g. `/query/centroids`). */
   readonly paths: string[] = [];
+  /** Method and path of all requests, in order (e.g. `GET /info`). */
+  readonly calls: string[] = [];
   visibilityDelayMs = 0;
   private readonly namespaces = new Map<string, Map<string, StoredVector>>();
   private readonly faults: Array<{ fault: UpstashFault; remaining: number }> = [];
@@ -49,9 +62,14 @@ export class UpstashStandIn extends JsonHttpServer {
     super();
   }
 
-  /** The next `times` requests meet `fault`. */
+  /** The next `times` requests meet `fault`; `Infinity` for an outage. */
   inject(fault: UpstashFault, times = 1): void {
     this.faults.push({ fault, remaining: times });
+  }
+
+  /** Ends an outage: requests are answered normally again. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   /** Ids stored in a namespace, visible or not. */
@@ -75,8 +93,13 @@ export class UpstashStandIn extends JsonHttpServer {
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '';
     this.paths.push(path);
+    this.calls.push(`${req.method} ${path}`);
     const raw = await readBody(req);
-    if (req.method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
+    const [, command, namespace = ''] = /^\/([a-z-]+)(?:\/([^/?]+))?/.exec(path) ?? [];
+    const method = DOCUMENTED_METHOD[command] ?? 'POST';
+    if (req.method !== method && req.method !== 'POST') {
+      return sendJson(res, 405, { error: `${command} takes ${method}` });
+    }
     if (req.headers.authorization !== `Bearer ${this.token}`) {
       return sendJson(res, 401, { error: 'Unauthorized: Invalid auth token' });
     }
@@ -88,13 +111,16 @@ export class UpstashStandIn extends JsonHttpServer {
           : { 'retry-after': String(fault.retryAfterSeconds) };
       return sendJson(res, 429, { error: 'Exceeded max requests per second' }, headers);
     }
+    if (fault?.kind === 'daily_quota') {
+      return sendJson(res, 429, { error: 'ERR max daily request limit exceeded. Limit: 10000' });
+    }
     if (fault?.kind === 'server_error')
       return sendJson(res, 500, { error: 'Internal server error' });
+    if (fault?.kind === 'unavailable') return sendJson(res, 503, { error: 'Service Unavailable' });
     if (fault?.kind === 'slow') {
       if (!(await delayUnlessClosed(res, fault.ms))) return;
     }
 
-    const [, command, namespace = ''] = /^\/([a-z-]+)(?:\/([^/?]+))?/.exec(path) ?? [];
     let body: unknown;
     try {
       body = raw ? JSON.parse(raw) : undefined;
@@ -120,7 +146,8 @@ export class UpstashStandIn extends JsonHttpServer {
           return sendJson(res, 404, { error: `unknown command ${command}` });
       }
     } catch (error) {
-      return sendJson(res, 400, { error: (error as Error).message });
+      const status = error instanceof DimensionMismatch ? 422 : 400;
+      return sendJson(res, status, { error: (error as Error).message });
     }
   }
 
@@ -134,7 +161,7 @@ export class UpstashStandIn extends JsonHttpServer {
 
   private checkDimension(vector: unknown): number[] {
     if (!Array.isArray(vector) || vector.length !== this.dimension) {
-      throw new Error(
+      throw new DimensionMismatch(
         `Invalid vector dimension: ${Array.isArray(vector) ? vector.length : 0}, expected: ${this.dimension}`,
       );
     }

@@ -13,6 +13,10 @@ export class ClusterSummaryView {
   @ApiProperty() size!: number;
   @ApiProperty({ type: [String] }) sources!: string[];
   @ApiProperty() embedding_model!: string;
+  @ApiPropertyOptional({
+    description: 'Which summarizer wrote the current text: `extractive` or `gemini:{model}`.',
+  })
+  summary_model?: string;
   @ApiProperty({ format: 'date-time' }) created_at!: string;
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
 }

@@ -1,21 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { CalibrationSource } from '../../calibration/calibration-source';
 import { DistributedLock } from '../../redis/distributed-lock';
-import { VectorIndex } from '../../vector-index/vector-index.port';
+import { CandidateProposals, VectorIndex } from '../../vector-index/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
 import { BatchPersister, PersistResult } from '../persist/batch-persister';
 import { ClusterMembership } from '../../clusters/cluster-membership';
 import { ClusterState } from '../../clusters/cluster-state';
-import { AssignmentPlan, AssignParams, assignBatch } from './assign-batch';
+import { StoredSummary } from '../summarize/summarize-stage';
+import { AssignmentPlan, AssignParams, ClusterChange, assignBatch } from './assign-batch';
 import { candidatesAfterDepartures, statesAfterDepartures } from './departures';
 
 export interface EmbeddedItem {
   id: string;
   source: string;
-  /** Provisional title for a cluster this item founds, until the summarizer names it. */
-  title: string;
   vector: Float32Array;
 }
+
+/** The text of the clusters a plan founds, written with them (under the lock: no slow work). */
+export type DescribeNewClusters = (
+  changes: readonly ClusterChange[],
+) => Promise<ReadonlyMap<string, StoredSummary>>;
 
 export interface AssignOutcome {
   plan: AssignmentPlan;
@@ -64,14 +68,23 @@ export class AssignStage {
     private readonly options: AssignStageOptions,
   ) {}
 
-  async run(items: readonly EmbeddedItem[]): Promise<AssignOutcome> {
+  async run(
+    items: readonly EmbeddedItem[],
+    describeNew: DescribeNewClusters,
+  ): Promise<AssignOutcome> {
     await this.calibration.prepare();
+    // A remote index is asked before the lock: a slow or failing provider never holds it.
+    const proposals = await this.index.propose?.(
+      items.map((i) => i.vector),
+      this.options.candidatesK,
+    );
     const lease = await this.lock.acquire(this.options.lockWaitMs);
     if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
     try {
       const waiting = await this.feedback.stillWaiting(items.map((i) => i.id));
-      const todo = items.filter((i) => waiting.has(i.id));
-      const alreadyClustered = items.filter((i) => !waiting.has(i.id)).map((i) => i.id);
+      const isWaiting = items.map((i) => waiting.has(i.id));
+      const todo = items.filter((_, i) => isWaiting[i]);
+      const alreadyClustered = items.filter((_, i) => !isWaiting[i]).map((i) => i.id);
       await this.index.refresh();
       // Updated items leave their old clusters before they are assigned anew (CONTRACT §1),
       // so those clusters are judged, and written, without them.
@@ -84,6 +97,7 @@ export class AssignStage {
         await this.index.candidates(
           todo.map((i) => i.vector),
           this.options.candidatesK,
+          proposalsFor(proposals, isWaiting),
         ),
         after,
       );
@@ -92,17 +106,11 @@ export class AssignStage {
       const calibration = await this.calibration.current(todo.map((i) => i.vector));
       const plan = assignBatch(todo, candidates, this.options, calibration, randomUUID);
       const shrunk = shrunkClusters(current.clusterOf, after, plan);
-      const founders = new Map(todo.map((i) => [i.id, i.title]));
-      const provisionalTitles = new Map(
-        plan.changes
-          .filter((c) => c.created)
-          .map((c) => [c.state.id, founders.get(c.addedItemIds[0]) ?? '']),
-      );
       const persisted = await this.persister.persist(lease, {
         plan,
         vectors: new Map(todo.map((i) => [i.id, i.vector])),
         sources: new Map(todo.map((i) => [i.id, i.source])),
-        provisionalTitles,
+        newClusterText: await describeNew(plan.changes),
         model: this.model,
         departures: current.clusterOf,
         shrunk,
@@ -139,7 +147,7 @@ export class AssignStage {
         plan,
         vectors: new Map(),
         sources: new Map(),
-        provisionalTitles: new Map(),
+        newClusterText: new Map(),
         model: this.model,
         departures: current.clusterOf,
         shrunk,
@@ -161,4 +169,13 @@ function shrunkClusters(
   return [...new Set(clusterOf.values())]
     .filter((id) => !grown.has(id))
     .map((id) => ({ id, state: after.get(id) }));
+}
+
+/** The proposals of the items kept, in their order. */
+function proposalsFor(
+  proposals: CandidateProposals | undefined,
+  kept: readonly boolean[],
+): CandidateProposals | undefined {
+  if (proposals === undefined || proposals === 'unavailable') return proposals;
+  return proposals.filter((_, i) => kept[i]);
 }

@@ -5,13 +5,15 @@ import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
 import { runScript } from '../../redis/lua-scripts';
 import { AssignmentPlan } from '../assign/assign-batch';
 import { packVector } from '../assign/vector-math';
+import { StoredSummary } from '../summarize/summarize-stage';
 
-/** What persist needs besides the plan: per item its vector and source, per new cluster a provisional title. */
+/** What persist needs besides the plan: per item its vector and source, per new cluster its text. */
 export interface PersistInput {
   plan: AssignmentPlan;
   vectors: ReadonlyMap<string, Float32Array>;
   sources: ReadonlyMap<string, string>;
-  provisionalTitles: ReadonlyMap<string, string>;
+  /** Title, summary and issue of each cluster the plan founds (written with it: never untitled). */
+  newClusterText: ReadonlyMap<string, StoredSummary>;
   model: string;
   /**
    * Updated items: item id -> the cluster it leaves (CONTRACT §1 "Updates"). An item here
@@ -24,6 +26,27 @@ export interface PersistInput {
    * centroid this model cannot correct (only its members and size change).
    */
   shrunk?: ReadonlyArray<{ id: string; state?: ClusterState }>;
+}
+
+/** Which clusters the persist script puts in the summary queue (see persist-batch.lua). */
+export interface SummaryQueueing {
+  /** New clusters too (a model rewrites their extractive text), not only grown ones. */
+  queueNew: boolean;
+  /** Growth since the last summary, as a fraction, that makes a cluster due again. */
+  growth: number;
+}
+
+/** The fields persist-batch.lua writes for a new cluster. */
+function clusterText(summary: StoredSummary | undefined) {
+  const title = summary?.title ?? 'New feedback cluster';
+  return {
+    title,
+    summary: summary?.summary ?? '',
+    issue_title: summary?.issueTitle ?? title,
+    issue_description: summary?.issueDescription ?? '',
+    summary_model: summary?.summaryModel ?? 'none',
+    github_repo_url: summary?.githubRepoUrl ?? '',
+  };
 }
 
 export interface PersistResult {
@@ -46,7 +69,10 @@ function centroidJson(v: Float32Array): string {
 
 /** Writes an assignment plan with one atomic script call (`persist-batch.lua`). */
 export class BatchPersister {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly summaries: SummaryQueueing,
+  ) {}
 
   async persist(lease: LockLease, input: PersistInput): Promise<PersistResult> {
     const { plan } = input;
@@ -72,7 +98,7 @@ export class BatchPersister {
         id: change.state.id,
         created: change.created,
         sources,
-        title: input.provisionalTitles.get(change.state.id) ?? 'New feedback cluster',
+        ...(change.created && { text: clusterText(input.newClusterText.get(change.state.id)) }),
         ...centroidArgs(change.state),
         anchorArg: change.created ? argIndex(packVector(change.state.anchor)) : 0,
       };
@@ -111,12 +137,14 @@ export class BatchPersister {
       ServiceKeys.itemVectors,
       ServiceKeys.itemModels,
       ServiceKeys.membership,
+      ServiceKeys.summaryQueue,
+      ServiceKeys.summarizedAt,
     ];
     const args = [
       lease.token,
       new Date().toISOString(),
       input.model,
-      JSON.stringify({ clusters, items, leaves }),
+      JSON.stringify({ clusters, items, leaves, summaries: this.summaries }),
       ...extraArgs,
     ];
     try {

@@ -1,11 +1,13 @@
+import { setImmediate } from 'node:timers/promises';
 import Redis from 'ioredis';
-import { parseFeedbackHash } from '../../feedback/feedback-item';
+import { FeedbackItem, parseFeedbackHash } from '../../feedback/feedback-item';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
 import { ClusterChange } from '../assign/assign-batch';
 import { cosine, unpackVector } from '../assign/vector-math';
 import { prepareText, readableText } from '../prepare/prepare-text';
 import { distinctiveTerms, TermStatistics } from './distinctive-terms';
-import { SummaryItem, Summarizer } from './summarizer.port';
+import { allowedLinks, enforceOutputPolicy, plainText, withoutLinks } from './output-policy';
+import { ClusterSummary, SummaryItem, Summarizer } from './summarizer.port';
 
 export interface SummarizeOptions {
   /** Re-summarise once a cluster grew by this fraction since its last summary. */
@@ -13,10 +15,29 @@ export interface SummarizeOptions {
   maxTextChars: number;
 }
 
+/** A summary as stored: the policy enforced, and the summarizer that wrote it. */
+export interface StoredSummary extends ClusterSummary {
+  summaryModel: string;
+}
+
+/** An item as the summarizer sees it, and its text as embedded (for the distinctive terms). */
+export interface SampledItem {
+  item: SummaryItem;
+  /** Normalised, so that "<num>" counts as no term, like the background. */
+  embedded: string;
+}
+
+/** A summary of one cluster and the size it describes. */
+export interface DescribedCluster {
+  summary: StoredSummary;
+  size: number;
+}
+
 /** Members read per cluster; the most representative of them go to the summarizer. */
 const SAMPLE_READ = 30;
 const SAMPLE_KEPT = 12;
-const SUMMARY_CONCURRENCY = 16;
+/** New clusters described between two turns of the event loop. */
+const YIELD_EVERY = 64;
 
 /** True when a cluster of `size` last summarised at `summarizedAt` changed enough to matter. */
 export function needsSummary(size: number, summarizedAt: number, growth: number): boolean {
@@ -25,8 +46,9 @@ export function needsSummary(size: number, summarizedAt: number, growth: number)
 }
 
 /**
- * Names and describes the clusters a batch changed, when they changed enough to matter.
- * Runs after the batch is persisted: a cluster always has its provisional title meanwhile.
+ * Names and describes clusters. A new cluster is described extractively from its founding
+ * items as the batch is persisted (so it is never untitled); the configured summarizer (a
+ * model, or the extractive one) rewrites it later from the summary queue, off the hot path.
  */
 export class SummarizeStage {
   private readonly terms = new TermStatistics();
@@ -34,75 +56,110 @@ export class SummarizeStage {
   constructor(
     private readonly redis: Redis,
     private readonly summarizer: Summarizer,
+    private readonly extractive: Summarizer,
     private readonly options: SummarizeOptions,
   ) {}
 
-  async run(
-    changes: readonly ClusterChange[],
-    batchTexts: ReadonlyMap<string, string>,
-  ): Promise<void> {
-    this.terms.observe([...batchTexts.values()]);
-    if (changes.length === 0) return;
-    const last = await this.redis.hmget(
-      ServiceKeys.summarizedAt,
-      ...changes.map((c) => c.state.id),
-    );
-    const due = changes.filter((c, i) =>
-      needsSummary(c.state.size, Number(last[i] ?? 0), this.options.growth),
-    );
-    // Summaries are independent: overlap their Redis round trips (and provider calls).
-    for (let start = 0; start < due.length; start += SUMMARY_CONCURRENCY) {
-      await Promise.all(
-        due.slice(start, start + SUMMARY_CONCURRENCY).map((c) => this.summarizeOne(c)),
-      );
-    }
+  /** Whether new clusters wait for the queue's summarizer too (it is not the extractive one). */
+  get queuesNewClusters(): boolean {
+    return this.summarizer.name !== this.extractive.name;
   }
 
-  /** Summarises one cluster now, whatever its growth (used by sweeps for stale summaries). */
-  async summarizeOne(change: Pick<ClusterChange, 'state'>): Promise<void> {
-    const { state } = change;
-    const { sample, embeddedTexts } = await this.sample(state.id, state.centroid);
-    const sources = JSON.parse(
-      (await this.redis.hget(ClusterKeys.cluster(state.id), 'sources')) ?? '[]',
-    ) as string[];
-    const summary = await this.summarizer.summarize({
-      clusterId: state.id,
-      size: state.size,
-      sources,
-      items: sample,
-      terms: distinctiveTerms(embeddedTexts, this.terms),
-    });
-    const key = ClusterKeys.cluster(state.id);
-    const write = this.redis
-      .multi()
-      .hset(key, {
-        title: summary.title,
-        summary: summary.summary,
-        issue_title: summary.issueTitle,
-        issue_description: summary.issueDescription,
-      })
-      .hset(ServiceKeys.summarizedAt, state.id, state.size);
-    if (summary.githubRepoUrl) write.hset(key, 'github_repo_url', summary.githubRepoUrl);
-    else write.hdel(key, 'github_repo_url');
-    await write.exec();
+  get growth(): number {
+    return this.options.growth;
+  }
+
+  /** Learns how common terms are, from a batch's prepared texts. */
+  observe(texts: Iterable<string>): void {
+    this.terms.observe([...texts]);
   }
 
   /**
-   * The most representative members, with their text as written (to be quoted) and, for the
-   * terms, as embedded (normalised, so that "<num>" counts as no term, like the background).
+   * Extractive text for each cluster in `changes` that a batch founds, from its founding
+   * items alone: no Redis reads, since it runs under the assignment lock.
    */
-  private async sample(
-    clusterId: string,
-    centroid: Float32Array,
-  ): Promise<{ sample: SummaryItem[]; embeddedTexts: string[] }> {
+  async describeNew(
+    changes: readonly ClusterChange[],
+    members: ReadonlyMap<string, SampledItem>,
+  ): Promise<Map<string, StoredSummary>> {
+    const described = new Map<string, StoredSummary>();
+    const created = changes.filter((c) => c.created);
+    for (const [n, change] of created.entries()) {
+      // About half a millisecond each: let health checks and I/O in now and then.
+      if (n > 0 && n % YIELD_EVERY === 0) await setImmediate();
+      const sampled = change.addedItemIds.flatMap((id) => members.get(id) ?? []);
+      const items = sampled.map((s) => s.item);
+      const summary = await this.extractive.summarize({
+        clusterId: change.state.id,
+        size: change.state.size,
+        sources: [...new Set(items.map((i) => i.source))],
+        items: items.slice(0, SAMPLE_KEPT).map(withoutLinks),
+        terms: this.distinctive(sampled.slice(0, SAMPLE_KEPT)),
+      });
+      described.set(change.state.id, this.stored(summary, this.extractive.name, items));
+    }
+    return described;
+  }
+
+  /** Summarises one live cluster now with the configured summarizer; undefined when it is gone. */
+  async summarizeOne(clusterId: string): Promise<DescribedCluster | undefined> {
+    const key = ClusterKeys.cluster(clusterId);
+    const [[, fields], [, live], [, centroid]] = ((await this.redis
+      .pipeline()
+      .hmget(key, 'size', 'sources')
+      .sismember(ClusterKeys.all, clusterId)
+      .hgetBuffer(ServiceKeys.centroids, clusterId)
+      .exec()) ?? []) as [
+      [unknown, (string | null)[]],
+      [unknown, number],
+      [unknown, Buffer | null],
+    ];
+    if (live !== 1 || !centroid) return undefined;
+    const size = Number(fields[0] ?? 0);
+    const sources = JSON.parse(fields[1] ?? '[]') as string[];
+    const sampled = await this.sample(clusterId, unpackVector(centroid));
+    const sample = sampled.map((s) => s.item);
+    const summary = await this.summarizer.summarize({
+      clusterId,
+      size,
+      sources,
+      items: sample.map(withoutLinks),
+      terms: this.distinctive(sampled),
+      links: [...allowedLinks(sample)],
+    });
+    return { summary: this.stored(summary, this.summarizer.name, sample), size };
+  }
+
+  /** Terms from the texts as embedded, links taken out (a term is never a link). */
+  private distinctive(sampled: readonly SampledItem[]): string[] {
+    return distinctiveTerms(
+      sampled.map((s) => plainText(s.embedded, '')),
+      this.terms,
+    );
+  }
+
+  /** `items` as read (links included): what they vouch for decides which links may stay. */
+  private stored(
+    summary: ClusterSummary,
+    askedFor: string,
+    items: readonly SummaryItem[],
+  ): StoredSummary {
+    return {
+      ...enforceOutputPolicy(summary, items),
+      summaryModel: summary.writtenBy ?? askedFor,
+    };
+  }
+
+  /** The most representative members, with their text as written (to be quoted) and as embedded. */
+  private async sample(clusterId: string, centroid: Float32Array): Promise<SampledItem[]> {
     const ids = await this.redis.srandmember(ClusterKeys.items(clusterId), SAMPLE_READ);
-    if (ids.length === 0) return { sample: [], embeddedTexts: [] };
+    if (ids.length === 0) return [];
     const read = this.redis.pipeline();
     for (const id of ids) read.hgetall(FeedbackKeys.item(id));
     read.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
     const replies = (await read.exec()) ?? [];
     const vectors = replies[ids.length][1] as (Buffer | null)[];
-    const members: Array<{ item: SummaryItem; embedded: string }> = [];
+    const members: SampledItem[] = [];
     ids.forEach((id, i) => {
       const item = parseFeedbackHash(id, replies[i][1] as Record<string, string>);
       if (!item) return;
@@ -110,21 +167,26 @@ export class SummarizeStage {
       const vector = vectors[i];
       members.push({
         item: {
-          id,
-          source: item.source,
-          title: item.title,
-          text: readableText(item, this.options.maxTextChars),
-          metadata: item.metadata,
-          repo: item.repo,
-          githubIssueUrl: item.githubIssueUrl,
+          ...summaryItemOf(item, this.options.maxTextChars),
           similarity: vector ? cosine(unpackVector(vector), centroid) : 0,
         },
         embedded: prepared.ok ? prepared.text : '',
       });
     });
-    const kept = members
-      .sort((a, b) => b.item.similarity - a.item.similarity)
-      .slice(0, SAMPLE_KEPT);
-    return { sample: kept.map((m) => m.item), embeddedTexts: kept.map((m) => m.embedded) };
+    return members.sort((a, b) => b.item.similarity - a.item.similarity).slice(0, SAMPLE_KEPT);
   }
+}
+
+/** A feedback item as the summarizer sees it, its text as written (similarity 1 until known). */
+export function summaryItemOf(item: FeedbackItem, maxTextChars: number): SummaryItem {
+  return {
+    id: item.id,
+    source: item.source,
+    title: item.title,
+    text: readableText(item, maxTextChars),
+    metadata: item.metadata,
+    repo: item.repo,
+    githubIssueUrl: item.githubIssueUrl,
+    similarity: 1,
+  };
 }

@@ -20,6 +20,11 @@ export interface SummaryInput {
   items: SummaryItem[];
   /** Terms that set this cluster apart from the rest of the feedback, most distinctive first. */
   terms: string[];
+  /**
+   * URLs an issue description may link (the items' link fields, URLs two items contain); the
+   * items' own text comes without links.
+   */
+  links?: string[];
 }
 
 export interface ClusterSummary {
@@ -29,6 +34,8 @@ export interface ClusterSummary {
   issueDescription: string;
   /** `https://github.com/{owner}/{repo}` when the items point at one repository. */
   githubRepoUrl?: string;
+  /** The summarizer that wrote this text, when not the one asked (a fallback); stored as `summary_model`. */
+  writtenBy?: string;
 }
 
 /** Port: names and describes a cluster. Adapters: extractive (default), Gemini. */

@@ -1,6 +1,11 @@
 import { GoogleGenAI } from '@google/genai';
 import { ProviderMetrics, ProviderReadiness } from '../provider-metrics';
-import { ResilienceOptions, ResilientCaller, resilienceWithDefaults } from '../resilient-call';
+import {
+  ProviderError,
+  ResilienceOptions,
+  ResilientCaller,
+  resilienceWithDefaults,
+} from '../resilient-call';
 import { GeminiConnection, geminiClient, toProviderError } from './gemini-errors';
 
 /** A recent successful call proves readiness for this long. */
@@ -48,6 +53,13 @@ export async function checkGeminiReady(
     );
     return { ok: true, detail: `${label}: reachable` };
   } catch (error) {
+    if (error instanceof ProviderError && /^HTTP 404/.test(error.message)) {
+      return {
+        ok: false,
+        modelNotFound: true,
+        detail: `${label}: model ${apiModel} not found (HTTP 404): unusable, check the model variable`,
+      };
+    }
     return { ok: false, detail: caller.describe(error) };
   }
 }

@@ -109,7 +109,9 @@ export class GeminiEmbedder implements Embedder {
     const { embeddings } = await this.gemini.ai.models
       .embedContent({
         model: this.apiModel,
-        contents: texts,
+        // One content per text: given bare strings, the SDK folds them into one content (one
+        // embedding) for gemini-embedding-2 models.
+        contents: texts.map((text) => ({ role: 'user', parts: [{ text }] })),
         config: {
           taskType: 'CLUSTERING',
           outputDimensionality: this.dimensions,

@@ -16,9 +16,12 @@ export interface GeminiConnection {
 /**
  * A client on the platform's `fetch`. (Left alone, the SDK installs its own undici
  * dispatcher, which fails inside Jest's sandbox; our own timeouts make it unnecessary.)
+ * Pinned to the Gemini API: stray `GOOGLE_GENAI_USE_VERTEXAI` / project variables in a task's
+ * environment would otherwise send the calls (and the key) to Vertex AI.
  */
 export function geminiClient({ apiKey, baseUrl }: GeminiConnection): GoogleGenAI {
   return new GoogleGenAI({
+    vertexai: false,
     apiKey,
     httpOptions: {
       ...(baseUrl ? { baseUrl } : {}),
@@ -66,10 +69,32 @@ export function toProviderError(error: unknown, retryAfterHeader: string | null)
   if (name === 'SyntaxError') {
     return new InvalidResponseError('response is not valid JSON', { cause: error });
   }
-  if (message.includes('fetch failed')) {
-    return new ProviderError('network error', true, undefined, { cause: error });
+  if (isNetworkFailure(error)) {
+    return new ProviderError(`network error: ${message.slice(0, 200)}`, true, undefined, {
+      cause: error,
+    });
   }
   return error;
+}
+
+/**
+ * Failures of the connection rather than answers: the request could not be sent, or the
+ * connection broke while the body was read (undici says `terminated`; the cause is a reset).
+ */
+const NETWORK_FAILURE =
+  /fetch failed|\bterminated\b|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|socket hang up|other side closed|UND_ERR_/i;
+
+function isNetworkFailure(error: unknown): boolean {
+  // The SDK wraps what fetch threw; the reason is in the message or a cause a few levels down.
+  let current: unknown = error;
+  for (let depth = 0; depth < 4 && current; depth++) {
+    const { message } = nameAndMessage(current);
+    const code = (current as { code?: unknown }).code;
+    if (NETWORK_FAILURE.test(message) || (typeof code === 'string' && NETWORK_FAILURE.test(code)))
+      return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function nameAndMessage(error: unknown): { name: string; message: string } {

@@ -7,7 +7,11 @@ import { ClusterState } from '../../clusters/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { cosine } from '../../pipeline/assign/vector-math';
 import { ServiceKeys } from '../../redis/keys';
-import { ClusterCandidate, VectorIndex } from '../../vector-index/vector-index.port';
+import {
+  CandidateProposals,
+  ClusterCandidate,
+  VectorIndex,
+} from '../../vector-index/vector-index.port';
 import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
 import {
   ProviderError,
@@ -26,6 +30,8 @@ export const UPSTASH_NAMESPACES = { items: 'items', centroids: 'centroids' } as 
 
 const READY_WITHIN_MS = 60_000;
 const SYNC_LOCK_TTL_MS = 30_000;
+/** A failed centroid sync is tried again this much later, traffic or not. */
+const SYNC_RETRY_MS = 5_000;
 
 export interface UpstashVectorIndexOptions extends Partial<ResilienceOptions> {
   /** `UPSTASH_VECTOR_REST_URL`. */
@@ -81,12 +87,19 @@ export class UpstashVectorIndex implements VectorIndex {
   private readonly logger = new Logger(UpstashVectorIndex.name);
   private readonly index: Index;
   private readonly caller: ResilientCaller;
+  private readonly metrics: ProviderMetrics;
   private readonly recent = new Map<string, RecentCluster>();
   private readonly cursorKey: string;
   private readonly lockKey: string;
   private seq: number | undefined;
   private synced = 0;
   private centroidCount = 0;
+  /** Whether the index's dimensions and metric were confirmed (start-up waits for Upstash). */
+  private verified = false;
+  /** Every live centroid in Redis, kept up to date only while Upstash is unavailable. */
+  private everything?: { seq: number; states: Map<string, ClusterState> };
+  private syncing?: Promise<void>;
+  private syncAgain = false;
 
   constructor(
     private readonly store: ClusterStateStore,
@@ -95,11 +108,8 @@ export class UpstashVectorIndex implements VectorIndex {
   ) {
     const resilience = resilienceWithDefaults(DEFAULT_RESILIENCE, options);
     this.index = new Index(new UpstashRequester(options.url, options.token, resilience.timeoutMs));
-    this.caller = new ResilientCaller(
-      'upstash',
-      resilience,
-      options.metrics ?? NO_PROVIDER_METRICS,
-    );
+    this.metrics = options.metrics ?? NO_PROVIDER_METRICS;
+    this.caller = new ResilientCaller('upstash', resilience, this.metrics);
     // Per Upstash index and model: a new index (or model) starts its sync from scratch.
     const scope = `${new URL(options.url).host}:${options.model}`;
     this.cursorKey = `clustering:upstash:${scope}:synced-seq`;
@@ -109,6 +119,26 @@ export class UpstashVectorIndex implements VectorIndex {
   /** Live clusters in the centroids namespace, as of the last `info` call (start-up, readiness). */
   size(): number {
     return this.centroidCount;
+  }
+
+  /**
+   * Start-up check, repeated until Upstash answers: a mismatch (dimensions, metric) throws a
+   * ConfigurationError at once; while Upstash cannot be reached the replica is not ready and
+   * candidates come from the centroids in Redis. Resolves once the index is confirmed.
+   */
+  async verifyWhenReachable(retryMs = 2_000): Promise<void> {
+    for (;;) {
+      try {
+        await this.verifyDimensions();
+        return;
+      } catch (error) {
+        if (error instanceof ConfigurationError) throw error;
+        this.logger.warn(
+          `Upstash not reachable at start-up, retrying: ${this.caller.describe(error)}`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+      }
+    }
   }
 
   /** Start-up check: the index must be cosine with the embedder's dimensions. */
@@ -132,6 +162,7 @@ export class UpstashVectorIndex implements VectorIndex {
       // An empty (new or reset) index: whatever the cursor says, push every centroid again.
       await this.redis.del(this.cursorKey);
     }
+    this.verified = true;
   }
 
   async refresh(): Promise<void> {
@@ -140,6 +171,7 @@ export class UpstashVectorIndex implements VectorIndex {
       this.seq = await this.readCursor();
       this.synced = this.seq;
     }
+    // Redis only (it runs under the assignment lock): the sync to Upstash runs outside it.
     const feed = await this.store.changesSince(this.seq, this.options.model);
     if (feed.reset) {
       // Redis lost its data: the shared cursor points past the new feed, so every live
@@ -151,10 +183,11 @@ export class UpstashVectorIndex implements VectorIndex {
     for (const id of feed.removedIds) this.recent.delete(id);
     for (const state of feed.live) this.recent.set(state.id, { state, seq: feed.seq });
     this.seq = feed.seq;
-    await this.syncQuietly();
+    // Changes of a replica that died before pushing them; not awaited (this runs under the lock).
+    this.syncInBackground();
   }
 
-  /** Pushes the changes (read back from the feed, with everyone else's) to Upstash. */
+  /** Pushes the changes (read back from the feed, with everyone else's) to Upstash, in the background. */
   async clustersChanged(
     changed: readonly ClusterState[],
     removedIds: readonly string[],
@@ -163,27 +196,72 @@ export class UpstashVectorIndex implements VectorIndex {
     // Searchable here at once, whatever the feed position; synced by the next sync.
     const pending = Number.MAX_SAFE_INTEGER;
     for (const state of changed) this.recent.set(state.id, { state, seq: pending });
-    await this.syncQuietly();
+    this.syncInBackground();
   }
 
-  async candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]> {
+  /** One sync at a time; a slow or failing Upstash never holds up a batch. */
+  private syncInBackground(): void {
+    if (this.syncing) {
+      // Changes may have come after the sync in flight read the feed: go round once more.
+      this.syncAgain = true;
+      return;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.syncQuietly();
+      } while (this.syncAgain);
+    })().finally(() => (this.syncing = undefined));
+  }
+
+  /** Resolves once no background sync is in flight (for callers that need Upstash up to date). */
+  async settled(): Promise<void> {
+    await this.syncing;
+  }
+
+  /** Upstash's nearest centroids per query, asked outside the assignment lock. */
+  async propose(queries: readonly Float32Array[], k: number): Promise<CandidateProposals> {
     if (queries.length === 0) return [];
-    const topK = Math.max(1, k * (this.options.oversample ?? 3));
-    const hits = await this.caller.run('query', () =>
-      this.index.queryMany(
-        queries.map((query) => ({ vector: Array.from(query), topK, includeVectors: false })),
-        { namespace: UPSTASH_NAMESPACES.centroids },
-      ),
-    );
-    const ids = [...new Set(hits.flat().map((hit) => String(hit.id)))];
+    const topK = this.topK(k);
+    try {
+      const hits = await this.caller.run('query', () =>
+        this.index.queryMany(
+          queries.map((query) => ({ vector: Array.from(query), topK, includeVectors: false })),
+          { namespace: UPSTASH_NAMESPACES.centroids },
+        ),
+      );
+      return queries.map((_, i) => (hits[i] ?? []).map((hit) => String(hit.id)));
+    } catch (error) {
+      this.logger.warn(
+        `Upstash query failed, searching the centroids in Redis exactly: ${this.caller.describe(error)}`,
+      );
+      this.metrics.fallback('upstash', 'query', 'unavailable');
+      return 'unavailable';
+    }
+  }
+
+  async candidates(
+    queries: readonly Float32Array[],
+    k: number,
+    proposals?: CandidateProposals,
+  ): Promise<ClusterCandidate[][]> {
+    if (queries.length === 0) return [];
+    const proposed = proposals ?? (await this.propose(queries, k));
+    const topK = this.topK(k);
+    if (proposed === 'unavailable') {
+      const all = [...(await this.everyCentroid()).values()];
+      return queries.map((query) => nearestExactly(query, all, topK));
+    }
+    this.everything = undefined;
+    const ids = [...new Set(proposed.flat())];
     const { live } = await this.store.load(ids, this.options.model);
     const loaded = new Map(live.map((state) => [state.id, state]));
     this.expireRecent();
     const recent = [...this.recent.values()].map((entry) => entry.state);
     return queries.map((query, i) => {
       const found = new Map<string, ClusterState>();
-      for (const hit of hits[i] ?? []) {
-        const state = loaded.get(String(hit.id));
+      for (const id of proposed[i] ?? []) {
+        const state = loaded.get(id);
         if (state) found.set(state.id, state);
       }
       for (const state of nearestExactly(query, recent, topK)) {
@@ -193,7 +271,22 @@ export class UpstashVectorIndex implements VectorIndex {
     });
   }
 
-  /** Stores item vectors in the `items` namespace (not needed for assignment; kept for search). */
+  private topK(k: number): number {
+    return Math.max(1, k * (this.options.oversample ?? 3));
+  }
+
+  /** All live centroids of the model, from Redis: loaded once per outage, then followed by the feed. */
+  private async everyCentroid(): Promise<Map<string, ClusterState>> {
+    const from = this.everything?.seq ?? 0;
+    const states = this.everything?.states ?? new Map<string, ClusterState>();
+    const feed = await this.store.changesSince(from, this.options.model);
+    for (const id of feed.removedIds) states.delete(id);
+    for (const state of feed.live) states.set(state.id, state);
+    this.everything = { seq: feed.seq, states };
+    return states;
+  }
+
+  /** Stores item vectors in the `items` namespace (opt-in, UPSTASH_STORE_ITEM_VECTORS: nothing reads them). */
   async upsertItems(items: ReadonlyArray<{ id: string; vector: Float32Array }>): Promise<void> {
     const namespace = this.index.namespace(UPSTASH_NAMESPACES.items);
     for (const chunk of chunks(items, this.batchSize)) {
@@ -205,6 +298,9 @@ export class UpstashVectorIndex implements VectorIndex {
 
   /** Ready when a call succeeded in the last minute, or `info` answers now. */
   async checkReady(): Promise<ProviderReadiness> {
+    if (!this.verified) {
+      return { ok: false, detail: 'upstash: waiting for the index to answer at start-up' };
+    }
     if (this.caller.circuitOpen) {
       return { ok: false, detail: 'upstash: circuit open after repeated failures' };
     }
@@ -224,12 +320,13 @@ export class UpstashVectorIndex implements VectorIndex {
     return Math.max(1, this.options.batchSize ?? 500);
   }
 
-  /** A failed sync is retried by the next refresh; meanwhile the changes are searched in memory. */
+  /** A failed sync is retried shortly (and by the next batch); meanwhile the changes are searched in memory. */
   private async syncQuietly(): Promise<void> {
     try {
       await this.sync();
     } catch (error) {
       this.logger.warn(`centroid sync to Upstash postponed: ${this.caller.describe(error)}`);
+      setTimeout(() => this.syncInBackground(), SYNC_RETRY_MS).unref();
     }
   }
 
@@ -364,11 +461,14 @@ export class UpstashRequester implements Requester {
     req: Parameters<Requester['request']>[0],
   ): Promise<{ result?: TResult; error?: string }> {
     let response: Response;
+    // As Upstash documents them: GET /info, DELETE /delete[/{namespace}], POST for the rest.
+    const command = req.path?.[0]?.split('/')[0];
+    const method = command === 'info' ? 'GET' : command === 'delete' ? 'DELETE' : 'POST';
     try {
       response = await fetch([this.baseUrl, ...(req.path ?? [])].join('/'), {
-        method: 'POST',
+        method,
         headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(req.body),
+        ...(method === 'GET' ? {} : { body: JSON.stringify(req.body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {

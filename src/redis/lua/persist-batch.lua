@@ -7,10 +7,16 @@
 -- KEYS[4] index sequence           KEYS[5] index change feed      KEYS[6] packed centroids
 -- KEYS[7] packed anchors           KEYS[8] item vectors           KEYS[9] item models
 -- KEYS[10] item -> cluster membership (the service's own record of where it put each item)
+-- KEYS[11] summary queue           KEYS[12] summarized-at sizes
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
--- ARGV[4] JSON plan: { clusters: [{ id, created, sources, title, centroidJsonArg, centroidArg, anchorArg }],
---                      items: [{ id, clusterId, vectorArg, from }], leaves: [{ id, from }] }
+-- ARGV[4] JSON plan: { clusters: [{ id, created, sources, text, centroidJsonArg, centroidArg, anchorArg }],
+--                      items: [{ id, clusterId, vectorArg, from }], leaves: [{ id, from }],
+--                      summaries: { growth, queueNew } }
+--         `text` (new clusters): { title, summary, issue_title, issue_description, summary_model,
+--         github_repo_url } written with the cluster, so it is never untitled. A cluster that is
+--         new (when queueNew) or grew by `growth` since its last summary gets one summary-queue
+--         entry, ranked by size plus the items its summary does not describe yet.
 --         `from` is the cluster an updated item leaves (absent for a new item); `leaves` are
 --         updated items that leave without joining (parked: their new text is unreadable);
 --         a cluster with centroidJsonArg 0 keeps its centroid (another model's, only shrinking).
@@ -136,9 +142,15 @@ for _, cluster in ipairs(plan.clusters) do
       redis.call('HSET', key, 'size', 0, 'emptied_at', now, 'updated_at', now)
     else
       if cluster.created then
+        local text = cluster.text
         redis.call('HSET', key, 'id', cluster.id, 'status', 'new', 'created_at', now,
-          'title', cluster.title, 'summary', '', 'issue_title', cluster.title, 'issue_description', '')
+          'title', text.title, 'summary', text.summary, 'issue_title', text.issue_title,
+          'issue_description', text.issue_description, 'summary_model', text.summary_model)
+        if text.github_repo_url ~= '' then
+          redis.call('HSET', key, 'github_repo_url', text.github_repo_url)
+        end
         redis.call('HSET', KEYS[7], cluster.id, ARGV[cluster.anchorArg])
+        if not plan.summaries.queueNew then redis.call('HSET', KEYS[12], cluster.id, size) end
       end
       -- Sources are a union: a source whose only item left by update stays listed until a
       -- sweep moves items (recomputing them here would read every member on the hot path).
@@ -162,6 +174,10 @@ for _, cluster in ipairs(plan.clusters) do
         redis.call('HSET', key, 'centroid', ARGV[cluster.centroidJsonArg], 'embedding_model', model)
       end
       redis.call('HSET', key, 'size', size, 'updated_at', now)
+      local last = tonumber(redis.call('HGET', KEYS[12], cluster.id) or '0')
+      if size >= last + math.max(1, math.ceil(last * plan.summaries.growth)) then
+        redis.call('ZADD', KEYS[11], size + (size - last), cluster.id)
+      end
     end
   end
 end
