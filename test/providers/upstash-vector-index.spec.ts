@@ -159,6 +159,8 @@ describe('UpstashVectorIndex', () => {
 
     const [candidates] = await vectors.candidates([direction(5)], 3);
     expect(ids(candidates)).toEqual(['after']);
+    // The sync runs in the background (never under the assignment lock).
+    await vectors.settled();
     expect(upstash.ids('centroids')).toContain('after');
   });
 
