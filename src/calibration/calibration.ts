@@ -28,6 +28,8 @@ export class Calibration {
   /** Mean cosine of two unrelated items of this model: `|mean|^2`. */
   readonly background: number;
   private readonly scale: number;
+  /** `scale²`: the factor of calibrated similarities computed from dot products. */
+  private readonly scaleSquared: number;
 
   /**
    * @param sum the sum of the model's unit item vectors seen so far (float64: it only grows)
@@ -45,6 +47,21 @@ export class Calibration {
     this.background = count === 0 ? 0 : dot(this.mean, this.mean);
     // A background of 1 would mean every item is the same vector; keep the scale finite.
     this.scale = 1 / Math.sqrt(Math.max(1 - this.background, 1e-6));
+    this.scaleSquared = this.scale * this.scale;
+  }
+
+  /** `v·mean`: how far a vector lies along the model's common direction (0 uncalibrated). */
+  along(vector: Float32Array): number {
+    return this.count === 0 || vector.length !== this.mean.length ? 0 : dot(vector, this.mean);
+  }
+
+  /**
+   * The calibrated similarity `x'·y'` of two raw vectors from their dot product and each one's
+   * `along`: `(x·y - x·mean - y·mean + background) / (1 - background)`. The same number as the
+   * dot product of their views, without building them (the assignment's hot loop).
+   */
+  similarity(rawDot: number, alongX: number, alongY: number): number {
+    return (rawDot - alongX - alongY + this.background) * this.scaleSquared;
   }
 
   /** The calibration of the items of these clusters (a centroid is the mean of its members). */

@@ -1,7 +1,7 @@
 import { Calibration } from '../../calibration/calibration';
 import { ClusterState } from '../../clusters/cluster-state';
-import { JoinRule, similarityToCluster } from './cluster-similarity';
-import { dot, meanWith, norm } from './vector-math';
+import { JoinRule } from './cluster-similarity';
+import { dot, meanWith } from './vector-math';
 
 /** Every threshold is on the calibrated scale (see `Calibration`): 0 = unrelated, 1 = identical. */
 export interface AssignParams {
@@ -48,10 +48,11 @@ const GROWTH_PENALTY_SCALE = 20;
 interface WorkingCluster {
   /** Raw state, as persisted. */
   state: ClusterState;
-  /** Centroid and anchor on the calibrated scale; recomputed when the centroid changes. */
-  centroidView: Float32Array;
-  anchorView: Float32Array;
-  /** Length of the centroid view, for the centroid rule; undefined until needed or after a change. */
+  /** `centroid·mean` (see `Calibration.along`), kept as the centroid moves. */
+  centroidAlong: number;
+  /** `anchor·mean`; computed when first needed (most candidates fail the join bar first). */
+  anchorAlong?: number;
+  /** Length of the centroid's view, for the centroid rule; undefined until needed or after a change. */
   centroidNorm?: number;
   created: boolean;
   addedItemIds: string[];
@@ -87,8 +88,7 @@ export function assignBatch(
     if (!w) {
       w = {
         state,
-        centroidView: calibration.view(state.centroid),
-        anchorView: calibration.view(state.anchor),
+        centroidAlong: calibration.along(state.centroid),
         created: false,
         addedItemIds: [],
       };
@@ -97,8 +97,23 @@ export function assignBatch(
     return w;
   };
 
+  // Calibrated similarities from raw dot products (`Calibration.similarity`): no view vectors
+  // are built; a candidate costs its dot product plus, once per batch, its `along`.
+  const toCluster = (x: Float32Array, xAlong: number, w: WorkingCluster): number => {
+    const { centroid } = w.state;
+    const members = calibration.similarity(dot(x, centroid), xAlong, w.centroidAlong);
+    if (rule === 'members') return members;
+    w.centroidNorm ??= Math.sqrt(
+      Math.max(
+        calibration.similarity(dot(centroid, centroid), w.centroidAlong, w.centroidAlong),
+        0,
+      ),
+    );
+    return w.centroidNorm === 0 ? 0 : members / w.centroidNorm;
+  };
+
   items.forEach((item, i) => {
-    const itemView = calibration.view(item.vector);
+    const itemAlong = calibration.along(item.vector);
     const pool = new Map<string, WorkingCluster>();
     for (const c of candidates[i] ?? []) pool.set(c.id, workingFor(c));
     for (const w of createdInBatch) pool.set(w.state.id, w);
@@ -106,15 +121,18 @@ export function assignBatch(
     let best: WorkingCluster | undefined;
     let bestSimilarity = -Infinity;
     for (const w of pool.values()) {
-      // The centroid's length matters only to the centroid rule: computed once, when needed.
-      if (rule === 'centroid') w.centroidNorm ??= norm(w.centroidView);
-      const similarity = similarityToCluster(itemView, w.centroidView, rule, w.centroidNorm);
+      const similarity = toCluster(item.vector, itemAlong, w);
       if (
         similarity < joinBar(params.joinThreshold, penalty, w.state.size) ||
         similarity <= bestSimilarity
       )
         continue;
-      if (dot(itemView, w.anchorView) < params.anchorThreshold) continue;
+      const toAnchor = calibration.similarity(
+        dot(item.vector, w.state.anchor),
+        itemAlong,
+        (w.anchorAlong ??= calibration.along(w.state.anchor)),
+      );
+      if (toAnchor < params.anchorThreshold) continue;
       best = w;
       bestSimilarity = similarity;
     }
@@ -126,7 +144,7 @@ export function assignBatch(
         centroid: meanWith(state.centroid, state.size, item.vector),
         size: state.size + 1,
       };
-      best.centroidView = meanWith(best.centroidView, state.size, itemView);
+      best.centroidAlong = (best.centroidAlong * state.size + itemAlong) / (state.size + 1);
       best.centroidNorm = undefined;
       best.addedItemIds.push(item.id);
       assignments.push({ itemId: item.id, clusterId: state.id, similarity: bestSimilarity });
@@ -135,8 +153,8 @@ export function assignBatch(
 
     const founded: WorkingCluster = {
       state: { id: newClusterId(), centroid: item.vector, anchor: item.vector, size: 1 },
-      centroidView: itemView,
-      anchorView: itemView,
+      centroidAlong: itemAlong,
+      anchorAlong: itemAlong,
       created: true,
       addedItemIds: [item.id],
     };
