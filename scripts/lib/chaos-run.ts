@@ -86,6 +86,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           JOB_CLAIM_IDLE_MS: '3000',
           SWEEP_ENABLED: 'false',
           BATCH_MAX_ITEMS: '64',
+          // Stored vectors: the centroid check needs them, and updates take them out exactly.
+          ITEM_VECTORS: 'int8',
         },
       }).then((replica) => {
         replicas.add(replica);

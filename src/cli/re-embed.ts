@@ -3,6 +3,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { loadEnvironment } from '../config/environment';
+import { ItemVectorStorage } from '../item-vectors/item-vectors';
 import { Embedder } from '../pipeline/embed/embedder.port';
 import { createEmbedder } from '../providers/providers.module';
 import { reEmbed } from '../providers/reembed/re-embedder';
@@ -51,9 +52,12 @@ const program = new Command()
 
 async function run(options: ReEmbedCliOptions): Promise<number> {
   let embedder: Embedder;
+  let itemVectorStorage: ItemVectorStorage;
   try {
     // The same embedder the service would choose, from the same validated variables.
-    embedder = createEmbedder(loadEnvironment());
+    const env = loadEnvironment();
+    embedder = createEmbedder(env);
+    itemVectorStorage = env.ITEM_VECTORS;
   } catch (error) {
     console.error(`re-embed: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
@@ -80,6 +84,7 @@ async function run(options: ReEmbedCliOptions): Promise<number> {
       embedder,
       itemsPerCall: options.itemsPerCall,
       maxTextChars: options.maxTextChars,
+      itemVectorStorage,
       onProgress: ({ processed, total }) => {
         bar.setTotal(total);
         bar.update(processed);

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { unpackVector } from '../pipeline/assign/vector-math';
+import { decodeInt8Record } from '../item-vectors/int8-record';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../redis/keys';
 import { ClusterState } from './cluster-state';
 import { ClusterStateStore } from './cluster-state.store';
@@ -10,7 +10,7 @@ export interface CurrentMembership {
   clusterOf: Map<string, string>;
   /** Those clusters' current state, for the ones made by the wanted model. */
   states: Map<string, ClusterState>;
-  /** item id -> the vector it was clustered with (its old vector), where stored. */
+  /** item id -> the vector it was clustered with (its old vector), where stored (ITEM_VECTORS). */
   oldVectors: Map<string, Float32Array>;
 }
 
@@ -55,15 +55,15 @@ export class ClusterMembership {
 
     const leaving = [...clusterOf.keys()];
     const { live } = await this.store.load([...new Set(clusterOf.values())], model);
-    const [vectors, models] = await Promise.all([
-      this.redis.hmgetBuffer(ServiceKeys.itemVectors, ...leaving),
-      this.redis.hmget(ServiceKeys.itemModels, ...leaving),
-    ]);
+    const records = await this.redis.hmgetBuffer(ServiceKeys.itemVectors, ...leaving);
     const oldVectors = new Map<string, Float32Array>();
     leaving.forEach((id, i) => {
-      const vector = vectors[i];
-      // A vector of another model cannot be taken out of this model's centroid.
-      if (vector && models[i] === model) oldVectors.set(id, unpackVector(vector));
+      // A vector of another model cannot be taken out of this model's centroid: a record of
+      // another model's fingerprint decodes as absent. Embedders whose vectors are recomputed
+      // store none, and the old text is gone: such a departure only lowers the size.
+      const record = records[i];
+      const vector = record ? decodeInt8Record(record, model) : undefined;
+      if (vector) oldVectors.set(id, vector);
     });
     return { clusterOf, states: new Map(live.map((s) => [s.id, s])), oldVectors };
   }

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { decodeInt8Record } from '../item-vectors/int8-record';
 import { unpackVector } from '../pipeline/assign/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { ClusterState } from './cluster-state';
@@ -12,25 +13,36 @@ export interface ClusterChangeFeed {
   /** Clusters that are gone (merged, deleted) or were made by another embedding model. */
   removedIds: string[];
   /**
-   * The sequence went backwards (FLUSHDB, failover to an empty replica): the feed was read
-   * from the start and `live` is every live cluster; the reader drops everything it held.
+   * The feed was read from the start, `live` is every live cluster, and the reader drops
+   * everything it held: the sequence went backwards (FLUSHDB, failover to an empty replica), or
+   * the feed was pruned past where the reader was (see KeyPruner).
    */
   reset: boolean;
 }
 
 /**
- * Reads cluster state from Redis: the centroids and anchors the persist stage keeps
- * under `clustering:` and the change feed (a sequence number per change) that lets
- * every replica's index catch up with changes made by the others.
+ * Reads cluster state from Redis: the centroid from the cluster hash (the contract's JSON
+ * field, the only copy kept), the anchor the persist stage keeps under `clustering:` and the
+ * change feed (a sequence number per change) that lets every replica's index catch up with
+ * changes made by the others.
  */
 export class ClusterStateStore {
   constructor(private readonly redis: Redis) {}
 
-  /** Changes after `afterSeq` (0 = everything), limited to clusters made by `model`. */
+  /**
+   * Changes after `afterSeq` (0 = everything), limited to clusters made by `model`. A reader
+   * further behind than the feed's pruning (`clustering:index:pruned-seq`, see KeyPruner) gets
+   * everything, marked `reset`.
+   */
   async changesSince(afterSeq: number, model: string): Promise<ClusterChangeFeed> {
-    const seqNow = Number((await this.redis.get(ServiceKeys.indexSeq)) ?? 0);
-    // The sequence only grows; smaller than what was seen means the data was replaced.
-    const reset = seqNow < afterSeq;
+    const [seqText, prunedText] = await this.redis.mget(
+      ServiceKeys.indexSeq,
+      ServiceKeys.indexPrunedSeq,
+    );
+    const seqNow = Number(seqText ?? 0);
+    // The sequence only grows; smaller than what was seen means the data was replaced. A reader
+    // behind the pruning cannot see the removals it missed.
+    const reset = seqNow < afterSeq || (afterSeq > 0 && afterSeq < Number(prunedText ?? 0));
     const from = reset ? 0 : afterSeq;
     if (seqNow <= from) return { seq: seqNow, live: [], removedIds: [], reset };
     const ids = await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${from}`, seqNow);
@@ -45,36 +57,57 @@ export class ClusterStateStore {
   ): Promise<{ live: ClusterState[]; removedIds: string[] }> {
     const live: ClusterState[] = [];
     const removedIds: string[] = [];
-    const CHUNK = 500;
+    const CHUNK = 100;
     for (let start = 0; start < ids.length; start += CHUNK) {
       const chunk = ids.slice(start, start + CHUNK);
       const pipeline = this.redis.pipeline();
       for (const id of chunk) {
-        pipeline.hmget(ClusterKeys.cluster(id), 'status', 'size', 'embedding_model');
+        pipeline.hmget(ClusterKeys.cluster(id), 'status', 'size', 'embedding_model', 'centroid');
         pipeline.sismember(ClusterKeys.all, id);
       }
-      pipeline.hmgetBuffer(ServiceKeys.centroids, ...chunk);
       pipeline.hmgetBuffer(ServiceKeys.anchors, ...chunk);
       const replies = (await pipeline.exec()) ?? [];
-      const centroids = replies[chunk.length * 2][1] as (Buffer | null)[];
-      const anchors = replies[chunk.length * 2 + 1][1] as (Buffer | null)[];
+      const anchors = replies[chunk.length * 2][1] as (Buffer | null)[];
       chunk.forEach((id, i) => {
-        const [status, size, clusterModel] = replies[i * 2][1] as (string | null)[];
+        const [status, size, clusterModel, centroidText] = replies[i * 2][1] as (string | null)[];
         const isLive = replies[i * 2 + 1][1] === 1;
-        const centroid = centroids[i];
-        const anchor = anchors[i];
-        if (!isLive || status === 'merged' || clusterModel !== model || !centroid || !anchor) {
+        const centroid =
+          isLive && status !== 'merged' && clusterModel === model
+            ? parseCentroid(centroidText)
+            : undefined;
+        const anchor = centroid && readAnchor(anchors[i], model, centroid.length);
+        if (!centroid || !anchor) {
           removedIds.push(id);
           return;
         }
-        live.push({
-          id,
-          centroid: unpackVector(centroid),
-          anchor: unpackVector(anchor),
-          size: Number(size ?? 0),
-        });
+        live.push({ id, centroid, anchor, size: Number(size ?? 0) });
       });
     }
     return { live, removedIds };
   }
+}
+
+/** The `centroid` field as a vector; undefined when missing or not an array of numbers. */
+function parseCentroid(text: string | null): Float32Array | undefined {
+  if (!text) return undefined;
+  try {
+    const values: unknown = JSON.parse(text);
+    if (!Array.isArray(values) || values.length === 0) return undefined;
+    if (!values.every((x) => typeof x === 'number')) return undefined;
+    return Float32Array.from(values);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An anchor record of `model`, or one written as raw float32 before anchors were int8. */
+function readAnchor(
+  record: Buffer | null,
+  model: string,
+  dimensions: number,
+): Float32Array | undefined {
+  if (!record) return undefined;
+  if (record.length === dimensions * 4) return unpackVector(record);
+  const anchor = decodeInt8Record(record, model);
+  return anchor?.length === dimensions ? anchor : undefined;
 }

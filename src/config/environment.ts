@@ -168,6 +168,13 @@ export class Environment {
   @Max(100000)
   MAX_TEXT_CHARS = 4000;
 
+  /**
+   * Item vectors in Redis: `auto` stores none for the local embedder (recomputed from text
+   * when a sweep needs them) and int8 for hosted ones; `int8` always stores them.
+   */
+  @IsIn(['auto', 'int8'])
+  ITEM_VECTORS: 'auto' | 'int8' = 'auto';
+
   /** Re-summarise a cluster once it grew by this fraction since its last summary. */
   @Transform(toNumber)
   @IsNumber()
@@ -277,6 +284,16 @@ export class Environment {
   @Min(0)
   @Max(1000000)
   SWEEP_MOVE_SCAN_LIMIT = 2000;
+
+  /**
+   * Changed clusters a sweep examines at most (in change-feed order); the next sweep goes on
+   * from there.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10000000)
+  SWEEP_MAX_CLUSTERS = 50000;
 
   /** Summaries a sweep refreshes at most. */
   @Transform(toInt)

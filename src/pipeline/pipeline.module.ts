@@ -5,6 +5,7 @@ import { CalibrationStore } from '../calibration/calibration.store';
 import { ClusterMembership } from '../clusters/cluster-membership';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
+import { ItemVectors } from '../item-vectors/item-vectors';
 import { ProvidersModule } from '../providers/providers.module';
 import { DistributedLock } from '../redis/distributed-lock';
 import { ServiceKeys } from '../redis/keys';
@@ -31,15 +32,21 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
       useFactory: (r: Redis) => new FeedbackRepository(r),
     },
     {
+      provide: ItemVectors,
+      inject: [REDIS, EMBEDDER, Environment],
+      useFactory: (redis: Redis, embedder: Embedder, env: Environment) =>
+        new ItemVectors(redis, embedder, env.ITEM_VECTORS, env.MAX_TEXT_CHARS),
+    },
+    {
       provide: EmbedRetrySchedule,
       inject: [REDIS],
       useFactory: (r: Redis) => new EmbedRetrySchedule(r),
     },
     {
       provide: SummarizeStage,
-      inject: [REDIS, SUMMARIZER, Environment],
-      useFactory: (redis: Redis, summarizer: Summarizer, env: Environment) =>
-        new SummarizeStage(redis, summarizer, new ExtractiveSummarizer(), {
+      inject: [REDIS, SUMMARIZER, ItemVectors, Environment],
+      useFactory: (redis: Redis, summarizer: Summarizer, vectors: ItemVectors, env: Environment) =>
+        new SummarizeStage(redis, summarizer, new ExtractiveSummarizer(), vectors, {
           growth: env.RESUMMARIZE_GROWTH,
           maxTextChars: env.MAX_TEXT_CHARS,
         }),
@@ -54,6 +61,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         FeedbackRepository,
         EmbedRetrySchedule,
         SummarizeStage,
+        ItemVectors,
       ],
       useFactory: (
         redis: Redis,
@@ -63,13 +71,14 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         feedback: FeedbackRepository,
         retries: EmbedRetrySchedule,
         summarize: SummarizeStage,
+        itemVectors: ItemVectors,
       ) => {
         const assign = new AssignStage(
           new DistributedLock(redis, ServiceKeys.assignLock, ASSIGN_LOCK_TTL_MS),
           index,
           feedback,
           new ClusterMembership(redis),
-          new BatchPersister(redis, {
+          new BatchPersister(redis, itemVectors, {
             queueNew: summarize.queuesNewClusters,
             growth: summarize.growth,
           }),
@@ -93,6 +102,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
   ],
   exports: [
     ClusteringPipeline,
+    ItemVectors,
     FeedbackRepository,
     EmbedRetrySchedule,
     SummarizeStage,

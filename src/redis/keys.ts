@@ -30,14 +30,32 @@ export const ServiceKeys = {
   indexSeq: 'clustering:index:seq',
   /** Sorted set: cluster id -> sequence number of its latest centroid change. */
   indexChanges: 'clustering:index:changes',
-  /** Hash: cluster id -> packed float32 centroid (little-endian) for fast loading. */
+  /**
+   * Hash written by earlier versions (packed float32 centroids): no longer written or read (the
+   * cluster hash's `centroid` is the only copy); scripts delete entries, sweeps the key.
+   */
   centroids: 'clustering:index:centroids',
-  /** Hash: cluster id -> packed float32 anchor (the vector the cluster was founded on). */
+  /** Highest sequence number of a pruned change-feed entry: readers behind it read it all. */
+  indexPrunedSeq: 'clustering:index:pruned-seq',
+  /** Hash: pruning cursors of the sweeps' key pruner (parked, summaries, changes). */
+  pruneCursors: 'clustering:prune:cursors',
+  /** Hash: cluster id -> int8 record of its anchor (the vector the cluster was founded on). */
   anchors: 'clustering:index:anchors',
-  /** Hash: feedback id -> packed float32 item vector. */
+  /**
+   * Hash: feedback id -> int8 record of its vector (src/item-vectors/int8-record.ts); only for
+   * embedders whose vectors are not recomputed from text (ITEM_VECTORS).
+   */
   itemVectors: 'clustering:vectors:items',
-  /** Hash: feedback id -> embedding model that produced its vector. */
+  /**
+   * Hash written by earlier versions (a model name per item vector): the vectors carry a
+   * fingerprint of their model now; scripts delete entries, sweeps the key.
+   */
   itemModels: 'clustering:vectors:models',
+  /**
+   * Change-feed sequence number up to which sweeps examined clusters; advanced step by step,
+   * so an interrupted sweep resumes there.
+   */
+  sweepCursor: 'clustering:sweep:seq',
   /**
    * Hash: feedback id -> the cluster the service put it in. Lets an update find the cluster
    * the item leaves even when its producer re-wrote the hash without `cluster_id`.
@@ -75,3 +93,6 @@ export const ServiceKeys = {
   /** Hash per embedding model: `sum` (packed float64 sum of its unit item vectors), `count`. */
   calibration: (model: string) => `clustering:calibration:${model}`,
 } as const;
+
+/** Keys earlier versions wrote and this one only deletes (sweeps UNLINK them). */
+export const RetiredServiceKeys = [ServiceKeys.centroids, ServiceKeys.itemModels];

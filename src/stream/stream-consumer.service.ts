@@ -59,7 +59,7 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
       },
       (batch) => metrics.streamBatch(batch),
     );
-    this.trimmer = new StreamTrimmer(redis, this.stream.key);
+    this.trimmer = new StreamTrimmer(redis, this.stream.key, this.stream.group);
   }
 
   async onApplicationBootstrap(): Promise<void> {

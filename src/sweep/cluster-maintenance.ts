@@ -5,22 +5,23 @@ import { CalibrationStore } from '../calibration/calibration.store';
 import { ClusterState } from '../clusters/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { Environment } from '../config/environment';
+import { ItemVectors } from '../item-vectors/item-vectors';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
-import { unpackVector } from '../pipeline/assign/vector-math';
+import { normalize } from '../pipeline/assign/vector-math';
 import { EMBEDDER, Embedder } from '../pipeline/embed/embedder.port';
 import { needsSummary } from '../pipeline/summarize/summarize-stage';
 import { SummaryQueue, summaryPriority } from '../summaries/summary-queue';
-import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { ClusterKeys, RetiredServiceKeys, ServiceKeys } from '../redis/keys';
 import { REDIS } from '../redis/redis.module';
+import { TimeSlice } from '../runtime/time-slice';
+import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { AbsorbParams, planAbsorptions, stillAbsorbable } from './absorb-plan';
 import { ClusterMerger } from './cluster-merger';
 import { ItemMover } from './item-mover';
-import { AbsorbParams, planAbsorptions, stillAbsorbable } from './absorb-plan';
-import { MergeParams, planMerges } from './merge-plan';
-import { PlacedItem, planMoves } from './move-plan';
+import { KeyPruner } from './key-pruner';
+import { MergePair, MergeParams, planMerges } from './merge-plan';
+import { MoveParams, PlannedMove, planMoves } from './move-plan';
 import { SweepLease } from './sweep-lock';
-
-/** Index change sequence number up to which the last completed sweep looked. */
-export const SWEEP_SEQ_KEY = 'clustering:sweep:seq';
 
 export interface MaintenanceStats {
   merged_clusters: number;
@@ -29,11 +30,26 @@ export interface MaintenanceStats {
   refreshed_summaries: number;
 }
 
+/** Clusters read from the change feed per step: one round trip, a few ms of centroid parsing. */
+const CLUSTERS_PER_STEP = 100;
+/** Nearest clusters asked of the vector index per examined cluster or item. */
+const NEIGHBOURS = 10;
+
 /**
- * The maintenance part of a full sweep: merge near-duplicate clusters, move items that sit
- * far better in another cluster, refresh stale summaries. It looks at clusters changed since
- * the last completed sweep (all of them the first time), which bounds the work to what can
- * have changed; moves and summaries are further bounded by configuration.
+ * The maintenance part of a full sweep: merge near-duplicate clusters, absorb small ones into
+ * the neighbour they clearly belong to, move items that sit
+ * far better in another cluster, refresh stale summaries, prune keys that would only grow
+ * (KeyPruner).
+ *
+ * It examines the clusters changed since the cursor `clustering:sweep:seq` (every cluster the
+ * first time), in change-feed order, in steps of 100, and advances the cursor after each step,
+ * so a sweep cut short (lock lost, process killed, SWEEP_MAX_CLUSTERS reached) resumes where
+ * it stopped. Candidates come from the vector index (the nearest clusters of each examined
+ * cluster, and of each examined item), never from all pairs: the work is about
+ * clusters × (one index search + NEIGHBOURS comparisons). Long loops give the event loop a turn
+ * every 20 ms (TimeSlice), so health checks and lock heartbeats keep running. The decisions
+ * themselves are the pure `planMerges`, `planAbsorptions` and `planMoves`, and every merge and move is checked
+ * again against fresh state under the assignment lock before it is written.
  */
 @Injectable()
 export class ClusterMaintenance {
@@ -44,9 +60,12 @@ export class ClusterMaintenance {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(EMBEDDER) private readonly embedder: Embedder,
+    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly merger: ClusterMerger,
     private readonly mover: ItemMover,
     private readonly summaries: SummaryQueue,
+    private readonly itemVectors: ItemVectors,
+    private readonly pruner: KeyPruner,
     private readonly metrics: ClusteringMetrics,
     private readonly env: Environment,
   ) {
@@ -56,183 +75,253 @@ export class ClusterMaintenance {
 
   async run(lease: SweepLease): Promise<MaintenanceStats> {
     const model = this.embedder.model;
+    await this.redis.unlink(...RetiredServiceKeys);
     const seqAtStart = Number((await this.redis.get(ServiceKeys.indexSeq)) ?? 0);
-    const changed = await this.changedSinceLastSweep(seqAtStart);
+    let cursor = Number((await this.redis.get(ServiceKeys.sweepCursor)) ?? 0);
+    // A feed that went backwards (data replaced under us) makes every cluster new to us.
+    if (cursor > seqAtStart) cursor = 0;
     const calibration = await this.calibrations.load(model);
+    const stats: MaintenanceStats = {
+      merged_clusters: 0,
+      absorbed_clusters: 0,
+      moved_items: 0,
+      refreshed_summaries: 0,
+    };
+    const summaryDue = new Set<string>();
+    const survivors = new Set<string>();
+    let examined = 0;
+    let moveBudget = this.env.SWEEP_MOVE_SCAN_LIMIT;
 
-    lease.assertHeld();
-    const { merged, survivors } = await this.mergeNearDuplicates(model, calibration, changed);
-    for (const id of survivors) changed?.add(id);
+    await this.index.refresh();
+    while (cursor < seqAtStart && examined < this.env.SWEEP_MAX_CLUSTERS) {
+      lease.assertHeld();
+      const step = await this.redis.zrangebyscore(
+        ServiceKeys.indexChanges,
+        `(${cursor}`,
+        seqAtStart,
+        'WITHSCORES',
+        'LIMIT',
+        0,
+        Math.min(CLUSTERS_PER_STEP, this.env.SWEEP_MAX_CLUSTERS - examined),
+      );
+      if (step.length === 0) break;
+      const ids = step.filter((_, i) => i % 2 === 0);
+      const { live } = await this.store.load(ids, model);
+      examined += ids.length;
 
-    lease.assertHeld();
-    const absorbed = await this.absorbSmallClusters(model, calibration);
-    for (const id of absorbed.survivors) {
-      survivors.add(id);
-      changed?.add(id);
+      const merges = await this.mergeNearDuplicates(live, calibration);
+      stats.merged_clusters += merges.merged;
+      const absorptions = await this.absorbSmallClusters(
+        live.filter((s) => !merges.absorbed.has(s.id)),
+        calibration,
+      );
+      stats.absorbed_clusters += absorptions.merged;
+      for (const id of [...merges.survivors, ...absorptions.survivors]) {
+        summaryDue.add(id);
+        survivors.add(id);
+      }
+      // Clusters merged away in this step are not looked at for moves.
+      const gone = new Set([...merges.absorbed, ...absorptions.absorbed]);
+      const remaining = live.filter((s) => !gone.has(s.id));
+      if (moveBudget > 0) {
+        const moves = await this.moveMisplacedItems(remaining, moveBudget, calibration);
+        stats.moved_items += moves.moved;
+        moveBudget -= moves.examined;
+      }
+      await this.collectSummaryDue(remaining, summaryDue);
+
+      cursor = Number(step[step.length - 1]);
+      await this.redis.set(ServiceKeys.sweepCursor, cursor);
     }
 
     lease.assertHeld();
-    const moves = await this.moveMisplacedItems(model, calibration, changed);
-    for (const state of moves.touched) changed?.add(state.id);
-
+    stats.refreshed_summaries = await this.refreshSummaries(model, [...summaryDue], survivors);
     lease.assertHeld();
-    const refreshed = await this.refreshSummaries(model, changed, survivors);
+    const pruned = await this.pruner.prune();
+    if (pruned.parked + pruned.summaries + pruned.changes > 0) {
+      this.logger.log({ msg: 'pruned keys', ...pruned });
+    }
+    this.metrics.merges(stats.merged_clusters + stats.absorbed_clusters);
+    this.metrics.moves(stats.moved_items);
+    return stats;
+  }
 
-    await this.redis.set(SWEEP_SEQ_KEY, seqAtStart);
+  private mergeParams(): MergeParams {
     return {
-      merged_clusters: merged,
-      absorbed_clusters: absorbed.count,
-      moved_items: moves.moved,
-      refreshed_summaries: refreshed,
-    };
-  }
-
-  /** Ids changed since the last sweep, or undefined (= every cluster) before the first one. */
-  private async changedSinceLastSweep(seqAtStart: number): Promise<Set<string> | undefined> {
-    const lastSeq = Number((await this.redis.get(SWEEP_SEQ_KEY)) ?? 0);
-    // A feed that went backwards (data replaced under us) makes every cluster new to us.
-    if (lastSeq <= 0 || lastSeq > seqAtStart) return undefined;
-    return new Set(
-      await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${lastSeq}`, seqAtStart),
-    );
-  }
-
-  private async liveStates(model: string): Promise<ClusterState[]> {
-    return (await this.store.load(await this.redis.smembers(ClusterKeys.all), model)).live;
-  }
-
-  private async mergeNearDuplicates(
-    model: string,
-    calibration: Calibration,
-    changed: Set<string> | undefined,
-  ) {
-    const params: MergeParams = {
       threshold: this.env.MERGE_THRESHOLD,
       anchorThreshold: this.env.ANCHOR_THRESHOLD,
       rule: this.env.JOIN_RULE,
     };
-    const pairs = planMerges(await this.liveStates(model), params, calibration, changed);
-    let merged = 0;
-    const survivors = new Set<string>();
-    for (const pair of pairs) {
-      const outcome = await this.merger.merge(
-        pair,
-        model,
-        (survivor, absorbed) => planMerges([survivor, absorbed], params, calibration).length > 0,
-      );
-      if (!outcome) continue;
-      merged++;
-      survivors.add(outcome.survivor.id);
-      this.logger.log({
-        msg: 'merged clusters',
-        survivor_id: outcome.survivor.id,
-        absorbed_id: outcome.absorbedId,
-        moved_items: outcome.movedItems,
-        similarity: Number(pair.similarity.toFixed(4)),
-      });
-    }
-    this.metrics.merges(merged);
-    return { merged, survivors };
   }
 
   /**
-   * Absorbs small clusters into the larger neighbour they clearly belong to. Every small
-   * cluster is looked at, changed or not: its neighbours may have grown since it was made.
+   * For each examined cluster, `planMerges` over it and its nearest clusters (pairs with it
+   * only) gives its best merge; the pairs are executed most similar first, each re-checked
+   * against fresh state by the merger (a cluster already merged away in this sweep is skipped).
    */
-  private async absorbSmallClusters(model: string, calibration: Calibration) {
+  private async mergeNearDuplicates(states: readonly ClusterState[], calibration: Calibration) {
+    const params = this.mergeParams();
+    return this.mergeWithNeighbours(
+      states,
+      (state, others) => planMerges([state, ...others], params, calibration, new Set([state.id])),
+      (survivor, absorbed) => planMerges([survivor, absorbed], params, calibration).length > 0,
+      'merged clusters',
+    );
+  }
+
+  /**
+   * Small examined clusters, each with its nearest clusters as the possible targets
+   * (`planAbsorptions`); the merger checks each against fresh state (`stillAbsorbable`), so a
+   * target's bar rises as it takes several in one sweep.
+   */
+  private async absorbSmallClusters(states: readonly ClusterState[], calibration: Calibration) {
     const params: AbsorbParams = {
       maxSize: this.env.ABSORB_MAX_SIZE,
       threshold: this.env.ABSORB_THRESHOLD,
       growthPenalty: this.env.JOIN_GROWTH_PENALTY,
       anchorThreshold: this.env.ANCHOR_THRESHOLD,
     };
-    const survivors = new Set<string>();
-    if (params.maxSize === 0) return { count: 0, survivors };
-    const pairs = planAbsorptions(await this.liveStates(model), params, calibration);
-    let count = 0;
-    for (const pair of pairs) {
-      const outcome = await this.merger.merge(pair, model, (target, small) =>
-        stillAbsorbable(target, small, params, calibration),
-      );
-      if (!outcome) continue;
-      count++;
-      survivors.add(outcome.survivor.id);
-    }
-    this.metrics.merges(count);
-    if (count > 0) this.logger.log({ msg: 'absorbed small clusters', absorbed_clusters: count });
-    return { count, survivors };
-  }
-
-  private async moveMisplacedItems(
-    model: string,
-    calibration: Calibration,
-    changed: Set<string> | undefined,
-  ) {
-    const limit = this.env.SWEEP_MOVE_SCAN_LIMIT;
-    if (limit === 0) return { moved: 0, touched: [] };
-    const states = await this.liveStates(model);
-    const examined = states.filter((s) => !changed || changed.has(s.id));
-    const items: PlacedItem[] = [];
-    for (const state of examined) {
-      if (items.length >= limit) break;
-      const ids = (await this.redis.smembers(ClusterKeys.items(state.id))).slice(
-        0,
-        limit - items.length,
-      );
-      if (ids.length === 0) continue;
-      const vectors = await this.redis.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
-      ids.forEach((id, i) => {
-        const vector = vectors[i];
-        if (vector) items.push({ id, clusterId: state.id, vector: unpackVector(vector) });
-      });
-    }
-    const moves = planMoves(
-      items,
-      states,
-      {
-        joinThreshold: this.env.JOIN_THRESHOLD,
-        anchorThreshold: this.env.ANCHOR_THRESHOLD,
-        margin: this.env.MOVE_MARGIN,
-        rule: this.env.JOIN_RULE,
-      },
-      calibration,
+    const small = params.maxSize === 0 ? [] : states.filter((s) => s.size <= params.maxSize);
+    return this.mergeWithNeighbours(
+      small,
+      (state, others) =>
+        planAbsorptions([state, ...others], params, calibration).filter(
+          (pair) => pair.absorbedId === state.id,
+        ),
+      (target, absorbed) => stillAbsorbable(target, absorbed, params, calibration),
+      'absorbed small cluster',
     );
-    const outcome = await this.mover.apply(moves, model);
-    this.metrics.moves(outcome.moved);
-    if (outcome.moved > 0) this.logger.log({ msg: 'moved items', moved_items: outcome.moved });
-    return outcome;
   }
 
   /**
-   * Queues summaries for merged survivors (their content changed wholesale) and changed
-   * clusters whose summary is missing or stale by the pipeline's growth rule, up to the
-   * configured bound; the summary queue's workers write them.
+   * The candidate search both merge rules share: each cluster's nearest clusters from the index,
+   * the rule's pure planner over them, then the pairs executed most similar first.
+   */
+  private async mergeWithNeighbours(
+    states: readonly ClusterState[],
+    plan: (state: ClusterState, neighbours: ClusterState[]) => MergePair[],
+    qualifies: (survivor: ClusterState, absorbed: ClusterState) => boolean,
+    logMessage: string,
+  ) {
+    const survivors = new Set<string>();
+    const absorbed = new Set<string>();
+    if (states.length === 0) return { merged: 0, survivors, absorbed };
+    const neighbours = await this.index.candidates(
+      states.map((s) => normalize(s.centroid)),
+      NEIGHBOURS,
+    );
+    const slice = new TimeSlice();
+    const pairs = new Map<string, MergePair>();
+    for (let i = 0; i < states.length; i++) {
+      await slice.pause();
+      const others = neighbours[i].filter((n) => n.id !== states[i].id);
+      const [pair] = plan(states[i], others);
+      if (pair) pairs.set([pair.survivorId, pair.absorbedId].sort().join(' '), pair);
+    }
+    let merged = 0;
+    for (const pair of [...pairs.values()].sort((a, b) => b.similarity - a.similarity)) {
+      if (absorbed.has(pair.survivorId) || absorbed.has(pair.absorbedId)) continue;
+      const outcome = await this.merger.merge(pair, this.embedder.model, qualifies);
+      if (!outcome) continue;
+      merged++;
+      survivors.add(outcome.survivor.id);
+      survivors.delete(outcome.absorbedId);
+      absorbed.add(outcome.absorbedId);
+      this.logger.log({
+        msg: logMessage,
+        survivor_id: outcome.survivor.id,
+        absorbed_id: outcome.absorbedId,
+        moved_items: outcome.movedItems,
+        similarity: Number(pair.similarity.toFixed(4)),
+      });
+    }
+    return { merged, survivors, absorbed };
+  }
+
+  /**
+   * Up to `budget` members of the examined clusters (a random sample of each), each compared
+   * by `planMoves` with its own cluster and its nearest clusters; moves are applied most gain
+   * first by the mover, which re-checks each against fresh state.
+   */
+  private async moveMisplacedItems(
+    states: readonly ClusterState[],
+    budget: number,
+    calibration: Calibration,
+  ) {
+    const members: Array<{ id: string; cluster: ClusterState }> = [];
+    const read = this.redis.pipeline();
+    const sampled = states.filter((s) => s.size >= 2);
+    for (const state of sampled) read.srandmember(ClusterKeys.items(state.id), budget);
+    const replies = (await read.exec()) ?? [];
+    sampled.forEach((cluster, i) => {
+      const [error, ids] = replies[i];
+      if (error) throw error;
+      for (const id of ids as string[]) {
+        if (members.length < budget) members.push({ id, cluster });
+      }
+    });
+    if (members.length === 0) return { moved: 0, examined: 0 };
+
+    const vectors = await this.itemVectors.load(members.map((m) => m.id));
+    const placed = members.flatMap(({ id, cluster }) => {
+      const vector = vectors.get(id);
+      return vector ? [{ id, clusterId: cluster.id, vector, cluster }] : [];
+    });
+    const neighbours = await this.index.candidates(
+      placed.map((p) => p.vector),
+      NEIGHBOURS,
+    );
+    const params: MoveParams = {
+      joinThreshold: this.env.JOIN_THRESHOLD,
+      anchorThreshold: this.env.ANCHOR_THRESHOLD,
+      margin: this.env.MOVE_MARGIN,
+      rule: this.env.JOIN_RULE,
+    };
+    const slice = new TimeSlice();
+    const planned: PlannedMove[] = [];
+    for (let i = 0; i < placed.length; i++) {
+      await slice.pause();
+      const { cluster, ...item } = placed[i];
+      const others = neighbours[i].filter((n) => n.id !== cluster.id);
+      planned.push(...planMoves([item], [cluster, ...others], params, calibration));
+    }
+    planned.sort((a, b) => b.gain - a.gain);
+    const outcome = await this.mover.apply(planned, this.embedder.model);
+    if (outcome.moved > 0) this.logger.log({ msg: 'moved items', moved_items: outcome.moved });
+    return { moved: outcome.moved, examined: members.length };
+  }
+
+  /** Adds the examined clusters whose summary is missing or stale (the pipeline's growth rule). */
+  private async collectSummaryDue(states: readonly ClusterState[], due: Set<string>) {
+    if (states.length === 0 || due.size >= this.env.SWEEP_MAX_SUMMARIES) return;
+    const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...states.map((s) => s.id));
+    states.forEach((s, i) => {
+      if (due.size >= this.env.SWEEP_MAX_SUMMARIES) return;
+      if (needsSummary(s.size, Number(last[i] ?? 0), this.env.RESUMMARIZE_GROWTH)) due.add(s.id);
+    });
+  }
+
+  /**
+   * Queues summaries for merged survivors (their content changed wholesale) and the stale
+   * clusters found, up to SWEEP_MAX_SUMMARIES; the summary queue's workers write them.
    */
   private async refreshSummaries(
     model: string,
-    changed: Set<string> | undefined,
-    survivors: Set<string>,
+    ids: readonly string[],
+    survivors: ReadonlySet<string>,
   ): Promise<number> {
     const limit = this.env.SWEEP_MAX_SUMMARIES;
-    if (limit === 0) return 0;
-    const states = (await this.liveStates(model)).filter((s) => !changed || changed.has(s.id));
-    if (states.length === 0) return 0;
-    const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...states.map((s) => s.id));
-    const due = states
-      .map((s, i) => ({ state: s, summarizedAt: Number(last[i] ?? 0) }))
-      .filter(
-        ({ state, summarizedAt }) =>
-          survivors.has(state.id) ||
-          needsSummary(state.size, summarizedAt, this.env.RESUMMARIZE_GROWTH),
-      )
-      .slice(0, limit);
+    if (limit === 0 || ids.length === 0) return 0;
+    const { live } = await this.store.load(ids.slice(0, limit), model);
+    if (live.length === 0) return 0;
+    const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...live.map((s) => s.id));
     await this.summaries.enqueue(
-      due.map(({ state, summarizedAt }) => ({
+      live.map((state, i) => ({
         clusterId: state.id,
         // A merged survivor's summary describes half of it at best.
-        priority: summaryPriority(state.size, survivors.has(state.id) ? 0 : summarizedAt),
+        priority: summaryPriority(state.size, survivors.has(state.id) ? 0 : Number(last[i] ?? 0)),
       })),
     );
-    return due.length;
+    return live.length;
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { ClusterState } from '../clusters/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
-import { mergeMeans, packVector } from '../pipeline/assign/vector-math';
+import { mergeMeans } from '../pipeline/assign/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { runScript } from '../redis/lua-scripts';
 import { REDIS } from '../redis/redis.module';
@@ -75,7 +75,6 @@ export class ClusterMerger {
         absorbed.size,
         new Date().toISOString(),
         centroidJson(centroid),
-        packVector(centroid),
       ])) as number;
       return {
         survivor: { ...survivor, centroid, size: survivor.size + absorbed.size },

@@ -3,7 +3,8 @@ import Redis from 'ioredis';
 import { ClusterState } from '../clusters/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { MAX_SOURCE_CHARS } from '../feedback/feedback-item';
-import { meanWith, packVector, unpackVector } from '../pipeline/assign/vector-math';
+import { ItemVectors } from '../item-vectors/item-vectors';
+import { meanWith } from '../pipeline/assign/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { runScript } from '../redis/lua-scripts';
 import { REDIS } from '../redis/redis.module';
@@ -44,6 +45,7 @@ export class ItemMover {
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly lock: AssignmentLock,
+    private readonly itemVectors: ItemVectors,
   ) {
     this.store = new ClusterStateStore(redis);
   }
@@ -67,22 +69,20 @@ export class ItemMover {
     const read = this.redis.pipeline();
     for (const state of live) read.scard(ClusterKeys.items(state.id));
     for (const move of moves) read.sismember(ClusterKeys.items(move.from), move.itemId);
-    read.hmgetBuffer(ServiceKeys.itemVectors, ...moves.map((m) => m.itemId));
     const replies = (await read.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
+    const vectors = await this.itemVectors.load(moves.map((m) => m.itemId));
 
     // Sizes as the member sets count them: the script checks them before writing.
     const before = new Map(live.map((s, i) => [s.id, replies[i][1] as number]));
     const working = new Map(live.map((s) => [s.id, { ...s, size: before.get(s.id) ?? 0 }]));
-    const vectors = replies[live.length + moves.length][1] as (Buffer | null)[];
     const applied: PlannedMove[] = [];
     moves.forEach((move, i) => {
       const from = working.get(move.from);
       const to = working.get(move.to);
-      const vector = vectors[i];
+      const v = vectors.get(move.itemId);
       const isMember = replies[live.length + i][1] === 1;
-      if (!from || !to || !vector || !isMember || from.size <= 1) return;
-      const v = unpackVector(vector);
+      if (!from || !to || !v || !isMember || from.size <= 1) return;
       if (v.length !== from.centroid.length) return;
       from.centroid = removeFromMean(from.centroid, from.size, v);
       from.size -= 1;
@@ -93,18 +93,11 @@ export class ItemMover {
     if (applied.length === 0) return { moved: 0, touched: [] };
 
     const touchedIds = [...new Set(applied.flatMap((m) => [m.from, m.to]))];
-    const packed: Buffer[] = [];
-    const clusters = touchedIds.map((id) => {
-      const state = working.get(id) as ClusterState;
-      packed.push(packVector(state.centroid));
-      // ARGV[1..3] are fixed; centroids follow, addressed by their 1-based ARGV index.
-      return {
-        id,
-        size: before.get(id),
-        centroid: centroidJson(state.centroid),
-        centroidArg: 3 + packed.length,
-      };
-    });
+    const clusters = touchedIds.map((id) => ({
+      id,
+      size: before.get(id),
+      centroid: centroidJson((working.get(id) as ClusterState).centroid),
+    }));
     const plan = {
       moves: applied.map((m) => ({ item: m.itemId, from: m.from, to: m.to })),
       clusters,
@@ -114,7 +107,6 @@ export class ItemMover {
       token,
       new Date().toISOString(),
       JSON.stringify(plan),
-      ...packed,
     ])) as number;
     return { moved, touched: touchedIds.map((id) => working.get(id) as ClusterState) };
   }

@@ -7,7 +7,9 @@ const DB = 3;
 
 /** A replica with its stream consumer on and the instant topic embedder. */
 const startReplica = (db: number, env: Record<string, string> = {}) =>
-  startApp(db, { CONSUMER_ENABLED: 'true', CLAIM_IDLE_MS: '1000', ...env });
+  // Stored vectors: an update takes the old one out of its cluster exactly, and the centroid
+  // check reads them.
+  startApp(db, { CONSUMER_ENABLED: 'true', CLAIM_IDLE_MS: '1000', ITEM_VECTORS: 'int8', ...env });
 
 describe('updated items are re-clustered through the real pipeline (CONTRACT §1 "Updates")', () => {
   const fixture = useServiceFixture(DB, startReplica);

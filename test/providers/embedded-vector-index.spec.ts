@@ -1,32 +1,32 @@
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
 import { normalize } from '../../src/pipeline/assign/vector-math';
+import { ItemVectors } from '../../src/item-vectors/item-vectors';
 import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
 import { EmbeddedVectorIndex } from '../../src/providers/embedded/embedded-vector-index';
 import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';
+import { seededUnitVector } from '../support/cluster-state-fixtures';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
+import { TopicEmbedder } from '../support/topic-embedder';
 
 const DIMS = 8;
-/** As wide as the local embedder's vectors, so the graph works on sketches. */
+/** As wide as the local embedder's vectors. */
 const WIDE = 1324;
 const MODEL = 'test-model';
 
-function randomUnit(seed: number, dims = DIMS): Float32Array {
-  let x = seed;
-  const v = new Float32Array(dims);
-  for (let i = 0; i < dims; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    v[i] = x / 2147483648 - 0.5;
-  }
-  return normalize(v);
-}
+const randomUnit = (seed: number, dims = DIMS) => seededUnitVector(seed, dims);
 
 /** Persists one new single-item cluster per vector, as the pipeline would. */
 async function createClusters(redis: Redis, vectors: Float32Array[], prefix: string) {
   // Long enough for one write of thousands of wide clusters on a busy machine.
-  const lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 30_000).acquire(5000))!;
-  const persister = new BatchPersister(redis, { queueNew: false, growth: 0.25 });
+  const lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 60_000).acquire(5000))!;
+  // The index needs no item vectors: an embedder that recomputes them has none stored.
+  const persister = new BatchPersister(
+    redis,
+    new ItemVectors(redis, new TopicEmbedder(), 'auto', 4000),
+    { queueNew: false, growth: 0.25 },
+  );
   const ids = vectors.map((_, i) => `${prefix}${i}`);
   for (const id of ids) {
     await redis.hset(`feedback:${id}`, { id, source: 'manual', title: id, clustered: 'false' });
@@ -96,7 +96,7 @@ describe('EmbeddedVectorIndex', () => {
     expect(candidates.map((c) => c.id)).toContain('c-x1234');
   });
 
-  it('finds the cluster a wide vector belongs to, searching sketches and re-ranking exactly', async () => {
+  it('finds the cluster a wide vector belongs to, searching the int8 graph and re-ranking exactly', async () => {
     const centroids = Array.from({ length: 1500 }, (_, i) => randomUnit(i + 1, WIDE));
     await createClusters(redis, centroids, 'w');
     const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, WIDE);
@@ -137,5 +137,32 @@ describe('EmbeddedVectorIndex', () => {
     const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), 'another-model', DIMS);
     await index.refresh();
     expect(index.size()).toBe(0);
+  });
+
+  it('reuses the graph slots of removed clusters, so merges and re-creation do not grow it', async () => {
+    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const state = (id: string, seed: number) => {
+      const v = randomUnit(seed);
+      return { id, centroid: v, anchor: v, size: 1 };
+    };
+    let seq = 0;
+    const live = Array.from({ length: 500 }, (_, i) => state(`c${i}`, i + 1));
+    await index.clustersChanged(live, [], (seq += live.length));
+    const capacity = index.graphCapacity();
+
+    // Ten rounds: 200 clusters merged away, 200 new ones created.
+    for (let round = 0; round < 10; round++) {
+      const gone = live.splice(0, 200).map((c) => c.id);
+      const born = Array.from({ length: 200 }, (_, i) =>
+        state(`r${round}-${i}`, 10_000 + round * 1000 + i),
+      );
+      live.push(...born);
+      await index.clustersChanged(born, gone, (seq += born.length + gone.length));
+    }
+
+    expect(index.size()).toBe(500);
+    expect(index.graphCapacity()).toBe(capacity);
+    const [candidates] = await index.candidates([live[123].centroid], 10);
+    expect(candidates.map((c) => c.id)).toContain(live[123].id);
   });
 });

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { CalibrationStore } from '../../src/calibration/calibration.store';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
-import { packVector, unpackVector } from '../../src/pipeline/assign/vector-math';
+import { decodeInt8Record, encodeInt8Record } from '../../src/item-vectors/int8-record';
+import { cosine, packVector } from '../../src/pipeline/assign/vector-math';
 import { EmbedOutcome, Embedder } from '../../src/pipeline/embed/embedder.port';
 import { GeminiEmbedder } from '../../src/providers/gemini/gemini-embedder';
 import { ReEmbedKeys, reEmbed } from '../../src/providers/reembed/re-embedder';
@@ -28,6 +29,9 @@ class ObservedEmbedder implements Embedder {
   }
   get dimensions(): number {
     return this.inner.dimensions;
+  }
+  get cheapToRecompute(): boolean {
+    return this.inner.cheapToRecompute;
   }
   async embed(texts: readonly string[]): Promise<EmbedOutcome[]> {
     if (++this.calls === this.crashOnCall) throw new Error('process killed');
@@ -78,7 +82,6 @@ describe('reEmbed', () => {
           centroid: '[1,0,0,0]',
         })
         .sadd(ClusterKeys.all, id)
-        .hset(ServiceKeys.centroids, id, old)
         .hset(ServiceKeys.anchors, id, old)
         .zadd(ServiceKeys.indexChanges, seq, id);
       for (let i = 0; i < 3; i++) {
@@ -94,8 +97,11 @@ describe('reEmbed', () => {
             cluster_id: id,
           })
           .sadd(ClusterKeys.items(id), itemId)
-          .hset(ServiceKeys.itemVectors, itemId, old)
-          .hset(ServiceKeys.itemModels, itemId, OLD_MODEL);
+          .hset(
+            ServiceKeys.itemVectors,
+            itemId,
+            encodeInt8Record(Float32Array.from([1, 0, 0, 0]), OLD_MODEL),
+          );
       }
       await write.exec();
     }
@@ -105,21 +111,19 @@ describe('reEmbed', () => {
     const hash = await redis.hgetall(ClusterKeys.cluster(id));
     expect(hash.embedding_model).toBe(target.model);
     const members = await redis.smembers(ClusterKeys.items(id));
-    const models = await redis.hmget(ServiceKeys.itemModels, ...members);
-    expect(models).toEqual(members.map(() => target.model));
+    // Hosted-model vectors are stored as int8 records tagged with the new model.
     const vectors = (await redis.hmgetBuffer(ServiceKeys.itemVectors, ...members)).map((b) =>
-      unpackVector(b as Buffer),
-    );
-    const centroid = unpackVector((await redis.hgetBuffer(ServiceKeys.centroids, id)) as Buffer);
+      decodeInt8Record(b as Buffer, target.model),
+    ) as Float32Array[];
+    expect(vectors.every((v) => v?.length === 128)).toBe(true);
+    const centroid = JSON.parse(hash.centroid) as number[];
     expect(centroid).toHaveLength(128);
     for (let d = 0; d < 128; d++) {
-      expect(centroid[d]).toBeCloseTo((vectors[0][d] + vectors[1][d] + vectors[2][d]) / 3, 5);
+      expect(centroid[d]).toBeCloseTo((vectors[0][d] + vectors[1][d] + vectors[2][d]) / 3, 2);
     }
-    const json = JSON.parse(hash.centroid) as number[];
-    expect(json).toHaveLength(128);
-    expect(json[0]).toBeCloseTo(centroid[0], 5);
-    const anchor = unpackVector((await redis.hgetBuffer(ServiceKeys.anchors, id)) as Buffer);
-    expect(vectors.some((v) => v.every((x, d) => x === anchor[d]))).toBe(true);
+    const anchorRecord = (await redis.hgetBuffer(ServiceKeys.anchors, id)) as Buffer;
+    const anchor = decodeInt8Record(anchorRecord, target.model) as Float32Array;
+    expect(Math.max(...vectors.map((v) => cosine(v, anchor)))).toBeGreaterThan(0.999);
   }
 
   it('converts every cluster to the new model and announces each change to the replicas', async () => {
@@ -150,10 +154,13 @@ describe('reEmbed', () => {
     // The new model's calibration is rebuilt from its items: their count and mean direction.
     const calibration = await new CalibrationStore(redis).load(target.model);
     expect(calibration.count).toBe(9);
-    const items = (await redis.hvalsBuffer(ServiceKeys.itemVectors)).map(unpackVector);
+    // (The stored item vectors are int8 records: their mean matches to quantisation precision.)
+    const items = (await redis.hvalsBuffer(ServiceKeys.itemVectors)).map(
+      (record) => decodeInt8Record(record, target.model) as Float32Array,
+    );
     for (const d of [0, 17, 127]) {
       const mean = items.reduce((sum, v) => sum + v[d], 0) / items.length;
-      expect(calibration.mean[d]).toBeCloseTo(mean, 5);
+      expect(calibration.mean[d]).toBeCloseTo(mean, 2);
     }
   });
 

@@ -1,12 +1,11 @@
 import { Redis } from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
-import { packVector } from '../../src/pipeline/assign/vector-math';
-import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import {
   UpstashVectorIndex,
   UpstashVectorIndexOptions,
 } from '../../src/providers/upstash/upstash-vector-index';
 import { UpstashStandIn } from '../stand-ins/upstash-stand-in';
+import { markMergedAway, writeLiveCluster } from '../support/cluster-state-fixtures';
 import { TEST_REDIS_URL } from '../support/test-redis';
 
 /** This spec's own database on the real Redis; flushed before and after every test. */
@@ -54,34 +53,9 @@ describe('UpstashVectorIndex', () => {
     return created;
   }
 
-  /** Writes a live cluster as the persist stage does, change feed included. */
-  async function persistCluster(id: string, centroid: Float32Array, model = MODEL): Promise<void> {
-    const seq = await redis.incr(ServiceKeys.indexSeq);
-    await redis
-      .multi()
-      .hset(ClusterKeys.cluster(id), {
-        id,
-        status: 'new',
-        size: '3',
-        embedding_model: model,
-        centroid: JSON.stringify(Array.from(centroid)),
-      })
-      .sadd(ClusterKeys.all, id)
-      .hset(ServiceKeys.centroids, id, packVector(centroid))
-      .hset(ServiceKeys.anchors, id, packVector(centroid))
-      .zadd(ServiceKeys.indexChanges, seq, id)
-      .exec();
-  }
-
-  async function mergeAway(id: string): Promise<void> {
-    const seq = await redis.incr(ServiceKeys.indexSeq);
-    await redis
-      .multi()
-      .hset(ClusterKeys.cluster(id), 'status', 'merged')
-      .srem(ClusterKeys.all, id)
-      .zadd(ServiceKeys.indexChanges, seq, id)
-      .exec();
-  }
+  const persistCluster = (id: string, centroid: Float32Array, model = MODEL) =>
+    writeLiveCluster(redis, id, centroid, model);
+  const mergeAway = (id: string) => markMergedAway(redis, id);
 
   const ids = (candidates: Array<{ id: string }>) => candidates.map((c) => c.id).sort();
 

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { MAX_SOURCE_CHARS, parseFeedbackHash } from '../../src/feedback/feedback-item';
-import { packVector } from '../../src/pipeline/assign/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
@@ -35,13 +34,11 @@ describe('move-items.lua', () => {
       JSON.stringify({
         moves: [{ item: 'b', from: 'c1', to: 'c2' }],
         clusters: [
-          { id: 'c1', size: 2, centroid: '[1,0]', centroidArg: 4 },
-          { id: 'c2', size: c2Size, centroid: '[0,1]', centroidArg: 5 },
+          { id: 'c1', size: 2, centroid: '[1,0]' },
+          { id: 'c2', size: c2Size, centroid: '[0,1]' },
         ],
         sourceChars: MAX_SOURCE_CHARS,
       }),
-      packVector(Float32Array.from([1, 0])),
-      packVector(Float32Array.from([0, 1])),
     ]);
 
   it('moves an item and recomputes sizes and sources from the members', async () => {

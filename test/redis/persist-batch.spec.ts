@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
-import { unpackVector } from '../../src/pipeline/assign/vector-math';
+import { decodeInt8Record } from '../../src/item-vectors/int8-record';
+import { ItemVectors } from '../../src/item-vectors/item-vectors';
+import { Embedder } from '../../src/pipeline/embed/embedder.port';
 import { BatchPersister, LockLostError } from '../../src/pipeline/persist/batch-persister';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';
@@ -18,6 +20,17 @@ const FOUNDING_TEXT: StoredSummary = {
   githubRepoUrl: 'https://github.com/acme/app',
   summaryModel: 'extractive',
 };
+
+/** Item vectors as for a hosted embedder (stored, int8) or the local one (recomputed, not stored). */
+function itemVectors(redis: Redis, cheapToRecompute: boolean): ItemVectors {
+  const embedder: Embedder = {
+    model: 'test-model',
+    dimensions: 2,
+    cheapToRecompute,
+    embed: async (texts) => texts.map(() => ({ ok: true, vector: v(1, 0) })),
+  };
+  return new ItemVectors(redis, embedder, 'auto', 4000);
+}
 
 async function waitingItem(redis: Redis, id: string, source = 'reddit') {
   await redis.hset(`feedback:${id}`, {
@@ -65,7 +78,10 @@ describe('persist-batch.lua through BatchPersister', () => {
   beforeEach(async () => {
     redis = await openTestRedis(1);
     lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 10_000).tryAcquire())!;
-    persister = new BatchPersister(redis, { queueNew: true, growth: 0.25 });
+    persister = new BatchPersister(redis, itemVectors(redis, false), {
+      queueNew: true,
+      growth: 0.25,
+    });
   });
   afterEach(async () => closeTestRedis(redis));
 
@@ -91,11 +107,35 @@ describe('persist-batch.lua through BatchPersister', () => {
     });
     expect(JSON.parse(cluster.centroid)).toEqual([0.6, 0.8]);
     expect(await redis.smembers('clusters:all')).toEqual(['c1']);
-    expect(Array.from(unpackVector((await redis.hgetBuffer(ServiceKeys.anchors, 'c1'))!))).toEqual([
-      1, 0,
-    ]);
+    const anchor = decodeInt8Record(
+      (await redis.hgetBuffer(ServiceKeys.anchors, 'c1'))!,
+      'test-model',
+    );
+    expect(Array.from(anchor!)).toEqual([1, 0]);
     expect(await redis.zscore(ServiceKeys.indexChanges, 'c1')).toBe('1');
-    expect(await redis.hget(ServiceKeys.itemModels, 'a')).toBe('test-model');
+    // The vector is an int8 record tagged with its model; no model name is stored per item.
+    const record = (await redis.hgetBuffer(ServiceKeys.itemVectors, 'a'))!;
+    expect(record.length).toBeLessThanOrEqual(9 + 2);
+    expect(Array.from(decodeInt8Record(record, 'test-model')!)).toEqual([1, 0]);
+    expect(decodeInt8Record(record, 'another-model')).toBeUndefined();
+    expect(await redis.keys('clustering:vectors:models*')).toEqual([]);
+    expect(await redis.exists('clustering:index:centroids')).toBe(0);
+    expect(await contractViolations(redis)).toEqual([]);
+  });
+
+  it('stores no item vector for an embedder that recomputes them, and removes an older one', async () => {
+    const recomputing = new BatchPersister(redis, itemVectors(redis, true), {
+      queueNew: true,
+      growth: 0.25,
+    });
+    await waitingItem(redis, 'a');
+    await waitingItem(redis, 'b');
+    await redis.hset(ServiceKeys.itemVectors, 'b', 'vector of an earlier assignment');
+
+    await recomputing.persist(lease, input(planFor('c1', true, ['a', 'b'], 2)));
+
+    expect(await redis.hlen(ServiceKeys.itemVectors)).toBe(0);
+    expect(await redis.hget('feedback:a', 'cluster_id')).toBe('c1');
     expect(await contractViolations(redis)).toEqual([]);
   });
 
@@ -282,7 +322,10 @@ describe('persist-batch.lua through BatchPersister', () => {
   });
 
   it('without a model summarizer, a new cluster is described already and not queued', async () => {
-    const extractiveOnly = new BatchPersister(redis, { queueNew: false, growth: 0.25 });
+    const extractiveOnly = new BatchPersister(redis, itemVectors(redis, false), {
+      queueNew: false,
+      growth: 0.25,
+    });
     await waitingItem(redis, 'a');
     await extractiveOnly.persist(lease, input(planFor('c1', true, ['a'], 1)));
     expect(await redis.zcard(ServiceKeys.summaryQueue)).toBe(0);

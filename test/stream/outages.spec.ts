@@ -68,7 +68,13 @@ describe('outages and slow batches (whole replicas on the real Redis)', () => {
   it('keeps the claim of a batch slower than CLAIM_IDLE_MS: a second replica never takes it', async () => {
     // Each embedding call takes four idle timeouts.
     embedder = new SlowEmbedder(4000);
-    await fixture.start({ CONSUMER_NAME: 'replica-a', CLAIM_IDLE_MS: '1000' });
+    // Stored item vectors (ITEM_VECTORS=int8): summaries then read them instead of embedding
+    // their sample's texts again, so every embedding call counted here is an item's.
+    await fixture.start({
+      CONSUMER_NAME: 'replica-a',
+      CLAIM_IDLE_MS: '1000',
+      ITEM_VECTORS: 'int8',
+    });
     await writeAll();
     await waitFor(
       async () => (await fixture.redis.xpending('feedback:events', 'clustering'))[0] === 12,
@@ -76,7 +82,11 @@ describe('outages and slow batches (whole replicas on the real Redis)', () => {
       'replica-a to hold every entry',
     );
     // An idle second replica looks for idle entries every half CLAIM_IDLE_MS meanwhile.
-    await fixture.start({ CONSUMER_NAME: 'replica-b', CLAIM_IDLE_MS: '1000' });
+    await fixture.start({
+      CONSUMER_NAME: 'replica-b',
+      CLAIM_IDLE_MS: '1000',
+      ITEM_VECTORS: 'int8',
+    });
 
     await waitFor(nothingWaits, 45_000, 'every item clustered');
 

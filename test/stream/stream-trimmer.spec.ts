@@ -58,4 +58,49 @@ describe('StreamTrimmer: trims only what every group has acknowledged', () => {
     await readAndAck('g', 2, 2);
     expect(await new StreamTrimmer(redis, KEY).safeCut()).toBe(ids[1]);
   });
+
+  describe('bounded consumer state', () => {
+    const limits = { idleConsumerMs: 150, staleGroupMs: 150 };
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    it("removes the service group's idle consumers with nothing pending, and keeps the others", async () => {
+      await append(3);
+      await redis.xgroup('CREATE', KEY, 'clustering', '0');
+      await redis.xgroup('CREATECONSUMER', KEY, 'clustering', 'dead-process');
+      await redis.xreadgroup('GROUP', 'clustering', 'holds-one', 'COUNT', 1, 'STREAMS', KEY, '>');
+      await sleep(250);
+      await redis.xgroup('CREATECONSUMER', KEY, 'clustering', 'just-started');
+
+      const removed = await new StreamTrimmer(
+        redis,
+        KEY,
+        'clustering',
+        limits,
+      ).removeIdleConsumers();
+
+      expect(removed).toBe(1);
+      const names = ((await redis.xinfo('CONSUMERS', KEY, 'clustering')) as unknown[][]).map(
+        (flat) => String(flat[1]),
+      );
+      // 'holds-one' is idle too but has a pending entry: it is claimed first, not dropped.
+      expect(names.sort()).toEqual(['holds-one', 'just-started']);
+    });
+
+    it('stops letting an abandoned foreign group hold back trimming, but not a live one', async () => {
+      const ids = await append(6);
+      await redis.xgroup('CREATE', KEY, 'clustering', '0');
+      await redis.xgroup('CREATE', KEY, 'abandoned', '0');
+      await readAndAck('clustering', 6, 6);
+      await readAndAck('abandoned', 2, 0); // its consumer 'c' read two entries, then went away
+      const trimmer = new StreamTrimmer(redis, KEY, 'clustering', limits);
+      expect(await trimmer.safeCut()).toBe(ids[0]);
+
+      await sleep(250);
+      expect(await trimmer.safeCut()).toBe(ids[5]);
+
+      // A reader of that group coming back makes it count again.
+      await redis.xreadgroup('GROUP', 'abandoned', 'c', 'COUNT', 1, 'STREAMS', KEY, '>');
+      expect(await trimmer.safeCut()).toBe(ids[0]);
+    });
+  });
 });

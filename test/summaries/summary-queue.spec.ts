@@ -13,7 +13,14 @@ import { ServiceKeys } from '../../src/redis/keys';
 import { SummaryQueue } from '../../src/summaries/summary-queue';
 import { SummaryRateLimit } from '../../src/summaries/summary-rate-limit';
 import { SummaryWorker } from '../../src/summaries/summary-worker';
+import { ItemVectors } from '../../src/item-vectors/item-vectors';
 import { closeTestRedis, openTestRedis, waitFor } from '../support/test-redis';
+import { TopicEmbedder } from '../support/topic-embedder';
+
+/** Item vectors as the local embedder has them: recomputed from the text, not stored. */
+function vectorsOf(redis: Redis): ItemVectors {
+  return new ItemVectors(redis, new TopicEmbedder(), 'auto', 4000);
+}
 
 /** A model summarizer stand-in that takes `latencyMs` and records what it was asked, in order. */
 class SlowModel implements Summarizer {
@@ -54,13 +61,16 @@ async function persistCluster(redis: Redis, clusterId: string, size: number): Pr
   };
   const lock = new DistributedLock(redis, ServiceKeys.assignLock, 5000);
   const lease = (await lock.acquire(5000))!;
-  await new BatchPersister(redis, { queueNew: true, growth: 0.25 }).persist(lease, {
-    plan,
-    vectors: new Map(ids.map((id) => [id, v])),
-    sources: new Map(ids.map((id) => [id, 'reddit'])),
-    newClusterText: new Map(),
-    model: 'test-model',
-  });
+  await new BatchPersister(redis, vectorsOf(redis), { queueNew: true, growth: 0.25 }).persist(
+    lease,
+    {
+      plan,
+      vectors: new Map(ids.map((id) => [id, v])),
+      sources: new Map(ids.map((id) => [id, 'reddit'])),
+      newClusterText: new Map(),
+      model: 'test-model',
+    },
+  );
   await lock.release(lease);
 }
 
@@ -133,7 +143,7 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
   describe('SummaryWorker', () => {
     function worker(model: Summarizer, perMinute?: number, claimMs = 60_000) {
-      const stage = new SummarizeStage(redis, model, new ExtractiveSummarizer(), {
+      const stage = new SummarizeStage(redis, model, new ExtractiveSummarizer(), vectorsOf(redis), {
         growth: 0.25,
         maxTextChars: 4000,
       });

@@ -15,6 +15,8 @@ const NOISE = 0.2;
 export class TopicEmbedder implements Embedder {
   readonly model = 'test-topics@12';
   readonly dimensions = DIMENSIONS;
+  /** Deterministic and instant: item vectors are recomputed, as the local embedder's are. */
+  readonly cheapToRecompute = true;
 
   async embed(texts: readonly string[]): Promise<EmbedOutcome[]> {
     return texts.map((text) => ({ ok: true, vector: topicVector(text) }));

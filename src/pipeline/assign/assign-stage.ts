@@ -73,6 +73,10 @@ export class AssignStage {
     describeNew: DescribeNewClusters,
   ): Promise<AssignOutcome> {
     await this.calibration.prepare();
+    // Catch up outside the lock: a cold start loads every cluster (100,000 take tens of
+    // seconds), which must not happen while holding a lock that expires in 15 s. Under the
+    // lock, the refresh below then reads only what changed in the meantime.
+    await this.index.refresh();
     // A remote index is asked before the lock: a slow or failing provider never holds it.
     const proposals = await this.index.propose?.(
       items.map((i) => i.vector),

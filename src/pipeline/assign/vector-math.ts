@@ -66,3 +66,29 @@ export function unpackVector(buf: Buffer): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
   return out;
 }
+
+/** A vector stored as int8 codes and one scale: `v[i] ≈ codes[i] * scale`. */
+export interface Int8Vector {
+  codes: Int8Array;
+  scale: number;
+}
+
+/**
+ * Symmetric int8 quantisation with one scale per vector (its largest magnitude / 127): a
+ * quarter of float32's size; for a 768-d unit vector the cosine between a
+ * vector and its round trip is above 0.9999 (`test/item-vectors/int8-record.spec.ts`).
+ */
+export function quantizeInt8(v: Float32Array): Int8Vector {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i]));
+  const scale = max / 127;
+  const codes = new Int8Array(v.length);
+  if (scale > 0) for (let i = 0; i < v.length; i++) codes[i] = Math.round(v[i] / scale);
+  return { codes, scale };
+}
+
+export function dequantizeInt8({ codes, scale }: Int8Vector): Float32Array {
+  const out = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) out[i] = codes[i] * scale;
+  return out;
+}

@@ -4,8 +4,9 @@ import { LockLease } from '../../redis/distributed-lock';
 import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
 import { runScript } from '../../redis/lua-scripts';
 import { AssignmentPlan } from '../assign/assign-batch';
-import { packVector } from '../assign/vector-math';
 import { StoredSummary } from '../summarize/summarize-stage';
+import { encodeInt8Record } from '../../item-vectors/int8-record';
+import { ItemVectors } from '../../item-vectors/item-vectors';
 
 /** What persist needs besides the plan: per item its vector and source, per new cluster its text. */
 export interface PersistInput {
@@ -71,6 +72,7 @@ function centroidJson(v: Float32Array): string {
 export class BatchPersister {
   constructor(
     private readonly redis: Redis,
+    private readonly itemVectors: ItemVectors,
     private readonly summaries: SummaryQueueing,
   ) {}
 
@@ -85,11 +87,8 @@ export class BatchPersister {
     // An emptied cluster (size 0) needs no centroid: the script retires it.
     const centroidArgs = (state: ClusterState | undefined) =>
       state && state.size > 0
-        ? {
-            centroidJsonArg: argIndex(centroidJson(state.centroid)),
-            centroidArg: argIndex(packVector(state.centroid)),
-          }
-        : { centroidJsonArg: 0, centroidArg: 0 };
+        ? { centroidJsonArg: argIndex(centroidJson(state.centroid)) }
+        : { centroidJsonArg: 0 };
     const grown = plan.changes.map((change) => {
       const sources = [
         ...new Set(change.addedItemIds.map((id) => input.sources.get(id) ?? 'unknown')),
@@ -100,7 +99,9 @@ export class BatchPersister {
         sources,
         ...(change.created && { text: clusterText(input.newClusterText.get(change.state.id)) }),
         ...centroidArgs(change.state),
-        anchorArg: change.created ? argIndex(packVector(change.state.anchor)) : 0,
+        anchorArg: change.created
+          ? argIndex(encodeInt8Record(change.state.anchor, input.model))
+          : 0,
       };
     });
     const shrunk = (input.shrunk ?? []).map(({ id, state }) => ({
@@ -114,10 +115,11 @@ export class BatchPersister {
     const items = plan.assignments.map((a) => {
       const vector = input.vectors.get(a.itemId);
       if (!vector) throw new Error(`no vector for item ${a.itemId}`);
+      const record = this.itemVectors.encode(vector);
       return {
         id: a.itemId,
         clusterId: a.clusterId,
-        vectorArg: argIndex(packVector(vector)),
+        vectorArg: record ? argIndex(record) : 0,
         from: input.departures?.get(a.itemId),
       };
     });

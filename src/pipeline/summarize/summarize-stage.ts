@@ -1,9 +1,10 @@
 import { setImmediate } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { FeedbackItem, parseFeedbackHash } from '../../feedback/feedback-item';
-import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
+import { ItemVectors, PreparedItem } from '../../item-vectors/item-vectors';
+import { ClusterKeys, FeedbackKeys } from '../../redis/keys';
 import { ClusterChange } from '../assign/assign-batch';
-import { cosine, unpackVector } from '../assign/vector-math';
+import { cosine } from '../assign/vector-math';
 import { prepareText, readableText } from '../prepare/prepare-text';
 import { distinctiveTerms, TermStatistics } from './distinctive-terms';
 import { allowedLinks, enforceOutputPolicy, plainText, withoutLinks } from './output-policy';
@@ -57,6 +58,7 @@ export class SummarizeStage {
     private readonly redis: Redis,
     private readonly summarizer: Summarizer,
     private readonly extractive: Summarizer,
+    private readonly itemVectors: ItemVectors,
     private readonly options: SummarizeOptions,
   ) {}
 
@@ -104,20 +106,17 @@ export class SummarizeStage {
   /** Summarises one live cluster now with the configured summarizer; undefined when it is gone. */
   async summarizeOne(clusterId: string): Promise<DescribedCluster | undefined> {
     const key = ClusterKeys.cluster(clusterId);
-    const [[, fields], [, live], [, centroid]] = ((await this.redis
+    const [[, fields], [, live]] = ((await this.redis
       .pipeline()
-      .hmget(key, 'size', 'sources')
+      .hmget(key, 'size', 'sources', 'centroid')
       .sismember(ClusterKeys.all, clusterId)
-      .hgetBuffer(ServiceKeys.centroids, clusterId)
-      .exec()) ?? []) as [
-      [unknown, (string | null)[]],
-      [unknown, number],
-      [unknown, Buffer | null],
-    ];
-    if (live !== 1 || !centroid) return undefined;
+      .exec()) ?? []) as [[unknown, (string | null)[]], [unknown, number]];
+    // The centroid lives only in the cluster hash, as the contract's JSON array.
+    if (live !== 1 || !fields[2]) return undefined;
     const size = Number(fields[0] ?? 0);
     const sources = JSON.parse(fields[1] ?? '[]') as string[];
-    const sampled = await this.sample(clusterId, unpackVector(centroid));
+    const centroid = Float32Array.from(JSON.parse(fields[2]) as number[]);
+    const sampled = await this.sample(clusterId, centroid);
     const sample = sampled.map((s) => s.item);
     const summary = await this.summarizer.summarize({
       clusterId,
@@ -156,23 +155,27 @@ export class SummarizeStage {
     if (ids.length === 0) return [];
     const read = this.redis.pipeline();
     for (const id of ids) read.hgetall(FeedbackKeys.item(id));
-    read.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
     const replies = (await read.exec()) ?? [];
-    const vectors = replies[ids.length][1] as (Buffer | null)[];
     const members: SampledItem[] = [];
+    const prepared: PreparedItem[] = [];
     ids.forEach((id, i) => {
       const item = parseFeedbackHash(id, replies[i][1] as Record<string, string>);
       if (!item) return;
-      const prepared = prepareText(item, this.options.maxTextChars);
-      const vector = vectors[i];
+      const result = prepareText(item, this.options.maxTextChars);
+      if (result.ok) prepared.push({ id, text: result.text });
       members.push({
         item: {
           ...summaryItemOf(item, this.options.maxTextChars),
-          similarity: vector ? cosine(unpackVector(vector), centroid) : 0,
+          similarity: 0,
         },
-        embedded: prepared.ok ? prepared.text : '',
+        embedded: result.ok ? result.text : '',
       });
     });
+    const vectors = await this.itemVectors.vectorsOf(prepared);
+    for (const { item } of members) {
+      const vector = vectors.get(item.id);
+      if (vector) item.similarity = cosine(vector, centroid);
+    }
     return members.sort((a, b) => b.item.similarity - a.item.similarity).slice(0, SAMPLE_KEPT);
   }
 }

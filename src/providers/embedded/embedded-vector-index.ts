@@ -1,8 +1,15 @@
-import { HierarchicalNSW } from 'hnswlib-node';
+import { Index, MetricKind, ScalarKind } from 'usearch';
 import { ClusterState } from '../../clusters/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
-import { dot, normalize } from '../../pipeline/assign/vector-math';
+import {
+  dequantizeInt8,
+  dot,
+  Int8Vector,
+  normalize,
+  quantizeInt8,
+} from '../../pipeline/assign/vector-math';
 import { ClusterCandidate, VectorIndex } from '../../vector-index/vector-index.port';
+import { TimeSlice } from '../../runtime/time-slice';
 import { SketchProjection } from './sketch-projection';
 
 /**
@@ -14,59 +21,89 @@ export const EXACT_SCAN_LIMIT = 128;
 /** Candidates asked of the approximate graph per wanted candidate, before the exact re-rank. */
 const OVERSAMPLE = 3;
 /**
- * The graph holds a low-dimensional sketch of each centroid (see SketchProjection): inserting
- * and searching cost grows with dimensions, and the exact re-rank of the candidates restores
- * full precision. With 64 dimensions (sketch error about 0.12 in cosine) and the oversampled
- * candidate list, 98.7% of near-cluster queries still find their cluster among 50,000
- * (`npm run bench`), against 97% with 128, and search and inserts are cheaper.
- */
-const GRAPH_DIMENSIONS = 64;
-/**
- * A centroid is re-inserted in the graph only once its sketch moved this far (cosine) from
- * the copy in the graph: re-linking a node is the graph's most expensive operation, and a
- * cluster's centroid barely moves as it grows. The candidates are re-ranked on exact state.
+ * A centroid is re-inserted in the graph only once it moved this far (cosine) from the copy in
+ * the graph: re-linking a node is the graph's most expensive operation, and a cluster's
+ * centroid barely moves as it grows. The candidates are re-ranked on exact state.
  */
 const REINSERT_BELOW_COSINE = 0.99;
+/**
+ * The graph holds a low-dimensional sketch of each centroid (see SketchProjection): inserting
+ * and searching cost grows with dimensions, and the exact re-rank of the candidates restores
+ * full precision. At 50,000 clusters, searching full 1324-d int8 vectors found 97% of the
+ * exact top 10 but cost ~7× the time per search and ~20× per insert of 64-d sketches, whose
+ * oversampled candidates still hold the nearest cluster 99.8% of the time
+ * (`scripts/compare-vector-indexes.ts`, README "Vector index").
+ */
+const GRAPH_DIMENSIONS = 64;
 
 /**
- * The default vector index: cluster centroids held in process in an HNSW graph
- * (hnswlib-node), mirrored from the state the persist stage keeps in Redis. `refresh`
- * reads the change feed, so clusters created by other replicas are found too.
+ * What the index keeps per cluster: the exact centroid (the re-rank and every decision use
+ * it), the anchor as int8 (it is only compared with ANCHOR_THRESHOLD) and the sketch as it is
+ * in the graph (to decide when to re-insert). At 1324 dimensions: 5.3 KB + 1.3 KB + 0.25 KB,
+ * plus the graph's node (~0.5 KB), whatever the cluster's size (README "Process memory").
+ */
+interface IndexedCluster {
+  id: string;
+  key: bigint;
+  centroid: Float32Array;
+  anchor: Int8Vector;
+  size: number;
+  inGraph: Float32Array;
+}
+
+/**
+ * The default vector index: cluster centroids held in process in an HNSW graph (usearch, over
+ * 64-d sketches, cosine), mirrored from the state the persist stage keeps in Redis. `refresh` reads
+ * the change feed, so clusters created by other replicas are found too. A removed cluster's
+ * graph slot is reused by the next insert, so churn (merges) does not grow the graph.
+ * The library was chosen by `scripts/compare-vector-indexes.ts` (README "Vector index").
  */
 export class EmbeddedVectorIndex implements VectorIndex {
   readonly name = 'embedded';
-  private readonly states = new Map<string, ClusterState>();
-  private readonly labels = new Map<string, number>();
-  private readonly idsByLabel = new Map<number, string>();
-  /** The sketch each cluster has in the graph now. */
-  private readonly inGraph = new Map<string, Float32Array>();
+  private readonly clusters = new Map<string, IndexedCluster>();
+  private readonly idsByKey = new Map<bigint, string>();
+  /** Keys of removed clusters, handed out again before new ones. */
+  private readonly freeKeys: bigint[] = [];
+  private readonly graph: Index;
   private readonly projection: SketchProjection | undefined;
-  private graph: HierarchicalNSW;
-  private capacity = 1024;
-  private nextLabel = 0;
+  private nextKey = 0n;
   private seq = 0;
 
   constructor(
     private readonly store: ClusterStateStore,
     private readonly model: string,
-    private readonly dimensions: number,
+    dimensions: number,
   ) {
     this.projection =
       dimensions > GRAPH_DIMENSIONS
         ? new SketchProjection(dimensions, GRAPH_DIMENSIONS)
         : undefined;
-    this.graph = this.newGraph(this.capacity);
+    // M 16 and expansion 64: recall is recovered by oversampling and the exact re-rank.
+    this.graph = new Index({
+      dimensions: this.projection?.outputDimensions ?? dimensions,
+      metric: MetricKind.Cos,
+      quantization: ScalarKind.F32,
+      connectivity: 16,
+      expansion_add: 64,
+      expansion_search: 64,
+      multi: false,
+    });
   }
 
   size(): number {
-    return this.states.size;
+    return this.clusters.size;
+  }
+
+  /** Slots the graph has allocated: removed clusters' slots are reused, so this tracks size. */
+  graphCapacity(): number {
+    return this.graph.capacity();
   }
 
   async refresh(): Promise<void> {
     const feed = await this.store.changesSince(this.seq, this.model);
     if (feed.reset) this.clear();
     for (const id of feed.removedIds) this.remove(id);
-    for (const state of feed.live) this.put(state);
+    await this.putAll(feed.live);
     this.seq = feed.seq;
   }
 
@@ -83,81 +120,107 @@ export class EmbeddedVectorIndex implements VectorIndex {
     if (seqAfter === undefined || this.seq + changed.length + removedIds.length !== seqAfter)
       return;
     for (const id of removedIds) this.remove(id);
-    for (const state of changed) this.put(state);
+    await this.putAll(changed);
     this.seq = seqAfter;
   }
 
   async candidates(queries: readonly Float32Array[], k: number): Promise<ClusterCandidate[][]> {
-    return queries.map((q) => this.nearest(q, k));
-  }
-
-  private nearest(query: Float32Array, k: number): ClusterCandidate[] {
-    if (this.states.size <= EXACT_SCAN_LIMIT) return [...this.states.values()];
-    const wanted = Math.min(k * OVERSAMPLE, this.states.size);
-    this.graph.setEf(Math.max(wanted, 64));
-    const { neighbors } = this.graph.searchKnn(Array.from(this.sketch(query)), wanted);
-    const found: ClusterCandidate[] = [];
-    for (const label of neighbors) {
-      const id = this.idsByLabel.get(label);
-      const state = id === undefined ? undefined : this.states.get(id);
-      if (state) found.push(state);
+    if (this.clusters.size <= EXACT_SCAN_LIMIT) {
+      const all = [...this.clusters.values()].map(stateOf);
+      return queries.map(() => all);
+    }
+    // Queries of one batch share many candidates: each is decoded once per call.
+    const decoded = new Map<IndexedCluster, ClusterState>();
+    const decode = (cluster: IndexedCluster) => {
+      let state = decoded.get(cluster);
+      if (!state) decoded.set(cluster, (state = stateOf(cluster)));
+      return state;
+    };
+    const slice = new TimeSlice();
+    const found: ClusterCandidate[][] = [];
+    for (const query of queries) {
+      await slice.pause();
+      found.push(this.nearest(query, k * OVERSAMPLE).map(decode));
     }
     return found;
   }
 
-  private put(state: ClusterState): void {
-    this.states.set(state.id, state);
-    let label = this.labels.get(state.id);
-    if (label === undefined) {
-      label = this.nextLabel++;
-      this.labels.set(state.id, label);
-      this.idsByLabel.set(label, state.id);
-      if (this.graph.getCurrentCount() >= this.capacity) {
-        this.capacity *= 2;
-        this.graph.resizeIndex(this.capacity);
-      }
+  /** The state of a cluster the index holds (for sweeps), or undefined. */
+  state(id: string): ClusterState | undefined {
+    const cluster = this.clusters.get(id);
+    return cluster && stateOf(cluster);
+  }
+
+  private nearest(query: Float32Array, wanted: number): IndexedCluster[] {
+    const { keys } = this.graph.search(this.sketch(query), Math.min(wanted, this.clusters.size), 1);
+    const out: IndexedCluster[] = [];
+    for (const key of keys) {
+      const id = this.idsByKey.get(key);
+      const cluster = id === undefined ? undefined : this.clusters.get(id);
+      if (cluster) out.push(cluster);
     }
+    return out;
+  }
+
+  private async putAll(states: readonly ClusterState[]): Promise<void> {
+    const slice = new TimeSlice();
+    for (const state of states) {
+      await slice.pause();
+      this.put(state);
+    }
+  }
+
+  private put(state: ClusterState): void {
+    const existing = this.clusters.get(state.id);
     const sketch = this.sketch(state.centroid);
-    const current = this.inGraph.get(state.id);
-    if (current && dot(current, sketch) >= REINSERT_BELOW_COSINE) return;
-    // Adding an existing label replaces its vector in place.
-    this.graph.addPoint(Array.from(sketch), label);
-    this.inGraph.set(state.id, sketch);
+    if (existing) {
+      existing.centroid = state.centroid;
+      existing.size = state.size;
+      existing.anchor = quantizeInt8(state.anchor);
+      if (dot(existing.inGraph, sketch) >= REINSERT_BELOW_COSINE) return;
+      // The graph takes a key once: replacing a vector is removing it and adding it again.
+      this.graph.remove(existing.key);
+      this.graph.add(existing.key, sketch);
+      existing.inGraph = sketch;
+      return;
+    }
+    const key = this.freeKeys.pop() ?? this.nextKey++;
+    this.graph.add(key, sketch);
+    this.idsByKey.set(key, state.id);
+    this.clusters.set(state.id, {
+      id: state.id,
+      key,
+      centroid: state.centroid,
+      anchor: quantizeInt8(state.anchor),
+      size: state.size,
+      inGraph: sketch,
+    });
   }
 
   private sketch(v: Float32Array): Float32Array {
     return this.projection ? this.projection.project(v) : normalize(v);
   }
 
-  /** Forgets every cluster (after the change feed was reset), with a fresh graph. */
+  /** Forgets every cluster (after the change feed was reset); the graph's slots are reused. */
   private clear(): void {
-    this.states.clear();
-    this.labels.clear();
-    this.idsByLabel.clear();
-    this.inGraph.clear();
-    this.capacity = 1024;
-    this.nextLabel = 0;
-    this.graph = this.newGraph(this.capacity);
+    for (const id of [...this.clusters.keys()]) this.remove(id);
   }
 
   private remove(id: string): void {
-    const label = this.labels.get(id);
-    if (label === undefined) return;
-    this.graph.markDelete(label);
-    this.labels.delete(id);
-    this.idsByLabel.delete(label);
-    this.states.delete(id);
-    this.inGraph.delete(id);
+    const cluster = this.clusters.get(id);
+    if (!cluster) return;
+    this.graph.remove(cluster.key);
+    this.idsByKey.delete(cluster.key);
+    this.clusters.delete(id);
+    this.freeKeys.push(cluster.key);
   }
+}
 
-  private newGraph(capacity: number): HierarchicalNSW {
-    const graph = new HierarchicalNSW(
-      'cosine',
-      this.projection?.outputDimensions ?? this.dimensions,
-    );
-    // M 16 and efConstruction 64: recall is recovered by oversampling and the exact re-rank,
-    // while a higher efConstruction made every insert (and a cold start) several times slower.
-    graph.initIndex(capacity, 16, 64, 100);
-    return graph;
-  }
+function stateOf(cluster: IndexedCluster): ClusterState {
+  return {
+    id: cluster.id,
+    centroid: cluster.centroid,
+    anchor: dequantizeInt8(cluster.anchor),
+    size: cluster.size,
+  };
 }

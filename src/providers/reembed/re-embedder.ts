@@ -3,7 +3,9 @@ import { Calibration } from '../../calibration/calibration';
 import { CalibrationStore } from '../../calibration/calibration.store';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { parseFeedbackHash } from '../../feedback/feedback-item';
-import { cosine, packVector, unpackVector } from '../../pipeline/assign/vector-math';
+import { encodeInt8Record } from '../../item-vectors/int8-record';
+import { ItemVectors, ItemVectorStorage } from '../../item-vectors/item-vectors';
+import { cosine } from '../../pipeline/assign/vector-math';
 import { Embedder } from '../../pipeline/embed/embedder.port';
 import { prepareText } from '../../pipeline/prepare/prepare-text';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
@@ -22,6 +24,8 @@ export interface ReEmbedOptions {
   itemsPerCall?: number;
   /** As the pipeline's `MAX_TEXT_CHARS`, so texts are prepared exactly as for clustering; default 4000. */
   maxTextChars?: number;
+  /** As the service's `ITEM_VECTORS`; default `auto`. */
+  itemVectorStorage?: ItemVectorStorage;
   onProgress?: (progress: ReEmbedProgress) => void;
 }
 
@@ -68,6 +72,13 @@ interface ClusterWork {
 export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
   const { redis, embedder } = options;
   const model = embedder.model;
+  const maxTextChars = options.maxTextChars ?? 4000;
+  const itemVectors = new ItemVectors(
+    redis,
+    embedder,
+    options.itemVectorStorage ?? 'auto',
+    maxTextChars,
+  );
   const ids = (await redis.smembers(ClusterKeys.all)).sort();
   const report: ReEmbedReport = {
     model,
@@ -94,13 +105,13 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
   let groupItems = 0;
   const flush = async () => {
     await embedGroup(embedder, group, report);
-    for (const work of group) await finishCluster(redis, model, work, report);
+    for (const work of group) await finishCluster(redis, itemVectors, work, report);
     advance(group.length);
     group = [];
     groupItems = 0;
   };
   for (const id of todo) {
-    const work = await loadCluster(redis, model, id, options.maxTextChars ?? 4000, report);
+    const work = await loadCluster(redis, itemVectors, id, maxTextChars, report);
     group.push(work);
     groupItems += work.pending.length;
     if (groupItems >= itemsPerCall) await flush();
@@ -127,7 +138,7 @@ async function rebuildCalibration(redis: Redis, model: string): Promise<void> {
 /** A cluster's members: vectors already of `model`, and prepared texts for the rest. */
 async function loadCluster(
   redis: Redis,
-  model: string,
+  itemVectors: ItemVectors,
   id: string,
   maxTextChars: number,
   report: ReEmbedReport,
@@ -135,12 +146,12 @@ async function loadCluster(
   const members = await redis.smembers(ClusterKeys.items(id));
   const work: ClusterWork = { id, vectors: new Map(), pending: [] };
   if (members.length === 0) return work;
-  const models = await redis.hmget(ServiceKeys.itemModels, ...members);
-  const vectors = await redis.hmgetBuffer(ServiceKeys.itemVectors, ...members);
-  const toRead = members.filter((member, i) => {
-    const vector = vectors[i];
-    if (models[i] !== model || !vector) return true;
-    work.vectors.set(member, unpackVector(vector));
+  // Stored vectors carry their model's fingerprint: only the target model's are reused.
+  const stored = await itemVectors.readStored(members);
+  const toRead = members.filter((member) => {
+    const vector = stored.get(member);
+    if (!vector) return true;
+    work.vectors.set(member, vector);
     report.itemsReused++;
     return false;
   });
@@ -181,17 +192,20 @@ async function embedGroup(
 /** Writes what was embedded; converts the cluster only if every member with text has a vector. */
 async function finishCluster(
   redis: Redis,
-  model: string,
+  itemVectors: ItemVectors,
   work: ClusterWork,
   report: ReEmbedReport,
 ): Promise<void> {
+  const model = itemVectors.model;
   // Item vectors first (even for a cluster that failed): a rerun reuses them.
   const fresh = work.pending.filter((item) => work.vectors.has(item.id));
   if (fresh.length > 0) {
     const pipeline = redis.pipeline();
     for (const { id } of fresh) {
-      pipeline.hset(ServiceKeys.itemVectors, id, packVector(work.vectors.get(id) as Float32Array));
-      pipeline.hset(ServiceKeys.itemModels, id, model);
+      const record = itemVectors.encode(work.vectors.get(id) as Float32Array);
+      // Not stored for an embedder that recomputes vectors: the old model's goes.
+      if (record) pipeline.hset(ServiceKeys.itemVectors, id, record);
+      else pipeline.hdel(ServiceKeys.itemVectors, id);
     }
     await pipeline.exec();
   }
@@ -210,10 +224,9 @@ async function finishCluster(
   );
   const written = await redis.eval(
     WRITE_CLUSTER,
-    7,
+    6,
     ClusterKeys.all,
     ClusterKeys.cluster(work.id),
-    ServiceKeys.centroids,
     ServiceKeys.anchors,
     ServiceKeys.indexSeq,
     ServiceKeys.indexChanges,
@@ -221,8 +234,7 @@ async function finishCluster(
     work.id,
     model,
     JSON.stringify(Array.from(centroid, (x) => Math.round(x * 1e6) / 1e6)),
-    packVector(centroid),
-    packVector(anchor),
+    encodeInt8Record(anchor, model),
   );
   if (written === 1) report.converted++;
 }
@@ -236,15 +248,14 @@ function mean(vectors: readonly Float32Array[]): Float32Array {
 /**
  * One cluster's new centroid, anchor and model, its change-feed entry and its "done" mark,
  * all at once. A cluster merged away meanwhile is left alone (returns 0).
- * KEYS: clusters:all, cluster hash, centroids, anchors, index seq, index changes, done set.
- * ARGV: id, model, centroid JSON, packed centroid, packed anchor.
+ * KEYS: clusters:all, cluster hash, anchors, index seq, index changes, done set.
+ * ARGV: id, model, centroid JSON (the only copy of the centroid), anchor int8 record.
  */
 const WRITE_CLUSTER = `
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'centroid', ARGV[3], 'embedding_model', ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
-redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
-local seq = redis.call('INCR', KEYS[5])
-redis.call('ZADD', KEYS[6], seq, ARGV[1])
-redis.call('SADD', KEYS[7], ARGV[1])
+local seq = redis.call('INCR', KEYS[4])
+redis.call('ZADD', KEYS[5], seq, ARGV[1])
+redis.call('SADD', KEYS[6], ARGV[1])
 return 1`;

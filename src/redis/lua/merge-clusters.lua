@@ -4,12 +4,12 @@
 -- feed records both ids so every replica's index reloads the survivor and drops the absorbed.
 --
 -- KEYS[1] assignment lock   KEYS[2] clusters:all     KEYS[3] index sequence
--- KEYS[4] index change feed KEYS[5] packed centroids KEYS[6] packed anchors
+-- KEYS[4] index change feed KEYS[5] legacy packed centroids (only deleted) KEYS[6] int8 anchors
 -- KEYS[7] item -> cluster membership (kept in step, so an update finds the item's cluster)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] survivor id       ARGV[3] absorbed id
 -- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
--- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON   ARGV[8] merged centroid, packed
+-- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON (the only copy: indexes load it)
 -- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before merge')
@@ -59,7 +59,7 @@ redis.call('HSET', survivorKey, 'size', redis.call('SCARD', survivorItems), 'cen
   'updated_at', now)
 -- cjson encodes an empty table as an object, and sources must stay a JSON array.
 if #sources > 0 then redis.call('HSET', survivorKey, 'sources', cjson.encode(sources)) end
-redis.call('HSET', KEYS[5], survivor, ARGV[8])
+redis.call('HDEL', KEYS[5], survivor)
 
 redis.call('HSET', 'cluster:' .. absorbed, 'status', 'merged', 'merged_into', survivor, 'size', 0,
   'updated_at', now)

@@ -3,15 +3,14 @@
 -- Sizes, sources, centroids and the index change feed of every touched cluster are updated.
 --
 -- KEYS[1] assignment lock   KEYS[2] clusters:all   KEYS[3] index sequence
--- KEYS[4] index change feed KEYS[5] packed centroids
+-- KEYS[4] index change feed KEYS[5] legacy packed centroids (only deleted)
 -- KEYS[6] item -> cluster membership (kept in step, so an update finds the item's cluster)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601
 -- ARGV[3] JSON plan: { moves: [{ item, from, to }],
---                      clusters: [{ id, size, centroid, centroidArg }], sourceChars } where
+--                      clusters: [{ id, size, centroid }], sourceChars } where
 --                      `size` is the membership the new centroid was computed from (before the
 --                      moves) and `sourceChars` the longest source name kept
--- ARGV[n] packed float32 centroids, referenced by centroidArg.
 -- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before move')
@@ -62,7 +61,7 @@ for _, cluster in ipairs(plan.clusters) do
   table.sort(sources)
   redis.call('HSET', key, 'size', #members, 'centroid', cluster.centroid, 'updated_at', now)
   if #sources > 0 then redis.call('HSET', key, 'sources', cjson.encode(sources)) end
-  redis.call('HSET', KEYS[5], cluster.id, ARGV[cluster.centroidArg])
+  redis.call('HDEL', KEYS[5], cluster.id)
   redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), cluster.id)
 end
 

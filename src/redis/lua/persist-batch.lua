@@ -4,13 +4,13 @@
 -- its new one, so it is never in two clusters and never in none.
 --
 -- KEYS[1] assignment lock          KEYS[2] feedback:unclustered   KEYS[3] clusters:all
--- KEYS[4] index sequence           KEYS[5] index change feed      KEYS[6] packed centroids
--- KEYS[7] packed anchors           KEYS[8] item vectors           KEYS[9] item models
+-- KEYS[4] index sequence           KEYS[5] index change feed      KEYS[6] legacy packed centroids
+-- KEYS[7] int8 anchors             KEYS[8] item vectors           KEYS[9] legacy item models
 -- KEYS[10] item -> cluster membership (the service's own record of where it put each item)
 -- KEYS[11] summary queue           KEYS[12] summarized-at sizes
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
--- ARGV[4] JSON plan: { clusters: [{ id, created, sources, text, centroidJsonArg, centroidArg, anchorArg }],
+-- ARGV[4] JSON plan: { clusters: [{ id, created, sources, text, centroidJsonArg, anchorArg }],
 --                      items: [{ id, clusterId, vectorArg, from }], leaves: [{ id, from }],
 --                      summaries: { growth, queueNew } }
 --         `text` (new clusters): { title, summary, issue_title, issue_description, summary_model,
@@ -20,8 +20,13 @@
 --         `from` is the cluster an updated item leaves (absent for a new item); `leaves` are
 --         updated items that leave without joining (parked: their new text is unreadable);
 --         a cluster with centroidJsonArg 0 keeps its centroid (another model's, only shrinking).
--- ARGV[n] packed float32 vectors and centroid JSON texts, referenced by the *Arg indexes above
+-- ARGV[n] int8 vector records and centroid JSON texts, referenced by the *Arg indexes above
 --         (kept out of the plan so the script never decodes thousands of numbers).
+-- Vector storage: the centroid lives only in the cluster hash (the contract's JSON, which the
+-- index loads); anchors and item vectors are int8 records (src/item-vectors/int8-record.ts) that
+-- carry their model's fingerprint, so no model name is stored per item. KEYS[6] and KEYS[9] are
+-- what earlier versions wrote (float32 centroids, a model per item): only ever deleted from here.
+-- vectorArg 0: the item's vector is not stored (the embedder recomputes it); an older one goes.
 -- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
 -- or an error reply (FENCED, CONFLICT). Everything is checked before the first write: Redis
 -- does not roll a script back, so a CONFLICT found late would leave a half-written batch.
@@ -116,8 +121,12 @@ for _, item in ipairs(eligible) do
   redis.call('HSET', 'feedback:' .. item.id, 'clustered', 'true', 'cluster_id', item.clusterId,
     'clustered_at', now)
   redis.call('SREM', KEYS[2], item.id)
-  redis.call('HSET', KEYS[8], item.id, ARGV[item.vectorArg])
-  redis.call('HSET', KEYS[9], item.id, model)
+  if item.vectorArg > 0 then
+    redis.call('HSET', KEYS[8], item.id, ARGV[item.vectorArg])
+  else
+    redis.call('HDEL', KEYS[8], item.id)
+  end
+  redis.call('HDEL', KEYS[9], item.id)
   redis.call('HSET', KEYS[10], item.id, item.clusterId)
 end
 -- It waits (parked) in no cluster: not clustered, so no cluster counts it.
@@ -170,7 +179,7 @@ for _, cluster in ipairs(plan.clusters) do
       -- cjson encodes an empty table as an object, and sources must stay a JSON array.
       if #sources > 0 then redis.call('HSET', key, 'sources', cjson.encode(sources)) end
       if cluster.centroidJsonArg > 0 then
-        redis.call('HSET', KEYS[6], cluster.id, ARGV[cluster.centroidArg])
+        redis.call('HDEL', KEYS[6], cluster.id)
         redis.call('HSET', key, 'centroid', ARGV[cluster.centroidJsonArg], 'embedding_model', model)
       end
       redis.call('HSET', key, 'size', size, 'updated_at', now)
