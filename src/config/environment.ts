@@ -155,11 +155,15 @@ export class Environment {
   @Max(1)
   JOIN_GROWTH_PENALTY = 0.06;
 
+  /**
+   * Nearest clusters (by raw cosine, from the index) offered per item to the calibrated
+   * decision: raw and calibrated rankings differ a little, so the decision sees more than a few.
+   */
   @Transform(toInt)
   @IsInt()
   @Min(1)
   @Max(1000)
-  CANDIDATES_K = 10;
+  CANDIDATES_K = 30;
 
   /** Longest prepared text, in characters. */
   @Transform(toInt)
