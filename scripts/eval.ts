@@ -19,7 +19,7 @@ import { normalize } from '../src/pipeline/assign/vector-math';
 import { LocalEmbedder } from '../src/providers/local/local-embedder';
 import { GeminiStandIn } from '../test/stand-ins/gemini-stand-in';
 import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';
-import { seededRandom } from './lib/bench-support';
+import { atMostPerLabel, seededRandom } from './lib/bench-support';
 import { seededShuffle } from '../src/feedback/feedback-file';
 import { FeedbackWriter } from '../src/feedback/feedback-writer';
 import {
@@ -164,7 +164,11 @@ async function main(): Promise<void> {
   if (usable.length === 0)
     throw new Error(`no rows with both ${options.textColumn} and ${options.labelColumn}`);
   const labelled = options.perLabel
-    ? perLabel(usable, options.labelColumn, Number(options.perLabel), Number(options.seed))
+    ? atMostPerLabel(
+        seededShuffle(usable, Number(options.seed) + 1),
+        (row) => row[options.labelColumn],
+        Number(options.perLabel),
+      )
     : usable;
   const shifted = options.background
     ? new ShiftedSemanticEmbeddings(Number(options.background))
@@ -242,21 +246,6 @@ async function main(): Promise<void> {
     await throwaway?.stop();
     await gemini?.stop();
   }
-}
-
-/** At most `n` rows of each label, drawn in the seeded order. */
-function perLabel(
-  rows: Record<string, string>[],
-  labelColumn: string,
-  n: number,
-  seed: number,
-): Record<string, string>[] {
-  const taken = new Map<string, number>();
-  return seededShuffle(rows, seed + 1).filter((row) => {
-    const count = taken.get(row[labelColumn]) ?? 0;
-    taken.set(row[labelColumn], count + 1);
-    return count < n;
-  });
 }
 
 /** The local embedder's vectors (what the service uses without keys). */

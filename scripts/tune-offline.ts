@@ -18,6 +18,7 @@ import { dot, norm, normalize } from '../src/pipeline/assign/vector-math';
 import { DEFAULT_RECIPE, LocalEmbedder } from '../src/providers/local/local-embedder';
 import { SentenceRecipe } from '../src/providers/local/embedding/sentence-encoder';
 import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';
+import { atMostPerLabel, seededRandom } from './lib/bench-support';
 
 interface Row {
   text: string;
@@ -65,18 +66,6 @@ const options = program.opts<{
   maxClusters: string;
   neighbours: string;
 }>();
-
-/** mulberry32: a tiny seeded PRNG, so runs are repeatable. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], seed: number): T[] {
   const random = seededRandom(seed);
@@ -160,12 +149,10 @@ async function main(): Promise<void> {
   await embedder.embed(['warm up']);
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
-  const taken = new Map<string, number>();
-  const order = shuffled(rows, Number(options.seed)).filter((row) => {
-    const count = taken.get(row.category) ?? 0;
-    taken.set(row.category, count + 1);
-    return !options.perLabel || count < Number(options.perLabel);
-  });
+  const shuffledRows = shuffled(rows, Number(options.seed));
+  const order = options.perLabel
+    ? atMostPerLabel(shuffledRows, (row) => row.category, Number(options.perLabel))
+    : shuffledRows;
   const embedStart = process.hrtime.bigint();
   const outcomes = await embedder.embed(order.map((r) => r.text));
   const embedMs = Number(process.hrtime.bigint() - embedStart) / 1e6;

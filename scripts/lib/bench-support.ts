@@ -74,6 +74,16 @@ export class CleanupStack {
   }
 }
 
+/** The first `n` rows of each label, in the rows' order (a labelled subsample for eval and tuning). */
+export function atMostPerLabel<T>(rows: readonly T[], labelOf: (row: T) => string, n: number): T[] {
+  const taken = new Map<string, number>();
+  return rows.filter((row) => {
+    const count = taken.get(labelOf(row)) ?? 0;
+    taken.set(labelOf(row), count + 1);
+    return count < n;
+  });
+}
+
 /** A seeded pseudo-random generator (mulberry32), uniform in [0, 1). */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
