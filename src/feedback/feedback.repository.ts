@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { runScript } from '../redis/lua-scripts';
 import { FeedbackItem, parseFeedbackHash } from './feedback-item';
 
 /** An id offered for clustering, as found in Redis. */
@@ -62,6 +63,20 @@ export class FeedbackRepository {
     if (ids.length === 0) return new Set();
     const flags = await this.redis.smismember(FeedbackKeys.unclustered, ...ids);
     return new Set(ids.filter((_, i) => flags[i] === 1));
+  }
+
+  /**
+   * Puts clustered items back to waiting (their text changed while they were embedded, see
+   * `requeue-items.lua`); returns how many were put back.
+   */
+  async requeue(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await runScript(
+      this.redis,
+      'requeueItems',
+      [FeedbackKeys.unclustered, ...ids.map((id) => FeedbackKeys.item(id))],
+      ids,
+    )) as number;
   }
 
   /** A waiting id whose hash is gone: nothing left to cluster, so it stops waiting. */

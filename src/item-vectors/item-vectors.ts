@@ -49,6 +49,17 @@ export class ItemVectors {
     return this.stored ? encodeInt8Record(vector, this.embedder.model) : undefined;
   }
 
+  /**
+   * The vector as it will read back from Redis. The pipeline clusters with this one, so a
+   * centroid is the mean of exactly the stored vectors and an update that takes an item out
+   * again subtracts what was added (with the raw vector, every departure left an int8
+   * rounding behind, and a cluster that grew and shrank many times drifted off its members).
+   */
+  asStored(vector: Float32Array): Float32Array {
+    if (!this.stored) return vector;
+    return decodeInt8Record(encodeInt8Record(vector, this.model), this.model) ?? vector;
+  }
+
   /** Vectors of the current model stored for `ids` (absent: none stored, or another model's). */
   async readStored(ids: readonly string[]): Promise<Map<string, Float32Array>> {
     const found = new Map<string, Float32Array>();

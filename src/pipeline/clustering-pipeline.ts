@@ -7,8 +7,9 @@ import { AssignOutcome, AssignStage, EmbeddedItem } from './assign/assign-stage'
 import { VectorIndex } from '../vector-index/vector-index.port';
 import { SummarizeStage, summaryItemOf } from './summarize/summarize-stage';
 import { prepareText } from './prepare/prepare-text';
-import { BatchStats, emptyStats } from './batch-stats';
+import { BatchStats, addStats, emptyStats } from './batch-stats';
 import { FeedbackItem } from '../feedback/feedback-item';
+import { ItemVectors } from '../item-vectors/item-vectors';
 
 export interface PipelineOptions {
   maxTextChars: number;
@@ -34,10 +35,22 @@ export class ClusteringPipeline {
     private readonly assign: AssignStage,
     private readonly index: VectorIndex,
     private readonly summarize: SummarizeStage,
+    private readonly itemVectors: ItemVectors,
     private readonly options: PipelineOptions,
   ) {}
 
   async process(offeredIds: readonly string[]): Promise<BatchStats> {
+    const stats = await this.processOnce(offeredIds);
+    if (stats.requeued.length === 0) return stats.counts;
+    // Their newer text is clustered now, once; an item re-written again meanwhile waits for
+    // its own event (or the next sweep).
+    const again = await this.processOnce(stats.requeued);
+    return addStats(stats.counts, again.counts);
+  }
+
+  private async processOnce(
+    offeredIds: readonly string[],
+  ): Promise<{ counts: BatchStats; requeued: string[] }> {
     const stats = emptyStats();
     const ids = [...new Set(offeredIds)];
     const lookups = await this.feedback.lookup(ids);
@@ -62,7 +75,11 @@ export class ClusteringPipeline {
     prepared.forEach(({ item }, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) {
-        embedded.push({ id: item.id, source: item.source, vector: outcome.vector });
+        embedded.push({
+          id: item.id,
+          source: item.source,
+          vector: this.itemVectors.asStored(outcome.vector),
+        });
       } else if (outcome.permanent) {
         parked.push({ id: item.id, reason: outcome.reason });
       } else failed.push(item.id);
@@ -79,7 +96,7 @@ export class ClusteringPipeline {
     stats.missing_feedback = missing.length;
     stats.parked = parked.length;
     stats.failed_embeddings = failed.length;
-    if (embedded.length === 0) return stats;
+    if (embedded.length === 0) return { counts: stats, requeued: [] };
 
     this.summarize.observe(prepared.map((p) => p.text));
     const members = new Map(
@@ -116,7 +133,29 @@ export class ClusteringPipeline {
         this.logger.warn(`item vectors not stored in ${this.index.name}: ${String(error)}`);
       });
     }
-    return stats;
+    const requeued = await this.requeueChanged(prepared.filter((p) => written.has(p.item.id)));
+    return { counts: stats, requeued };
+  }
+
+  /**
+   * Items whose producer re-wrote their text while this batch embedded the old one: the
+   * batch wrote a vector of text that is gone, and the update's own event may already have
+   * been skipped (the item looked clustered). They are put back to waiting, to be clustered
+   * on their current text.
+   */
+  private async requeueChanged(
+    written: ReadonlyArray<{ item: FeedbackItem; text: string }>,
+  ): Promise<string[]> {
+    if (written.length === 0) return [];
+    const now = await this.feedback.lookup(written.map((w) => w.item.id));
+    const changed = written.flatMap(({ item, text }, i) => {
+      const current = now[i].item;
+      if (!current) return [];
+      const result = prepareText(current, this.options.maxTextChars);
+      return !result.ok || result.text !== text ? [item.id] : [];
+    });
+    if (changed.length > 0) await this.feedback.requeue(changed);
+    return changed;
   }
 
   /** Tells the index of grown clusters and of those updated items left (shrunk or emptied). */

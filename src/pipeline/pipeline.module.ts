@@ -93,10 +93,19 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
             lockWaitMs: ASSIGN_LOCK_TTL_MS,
           },
         );
-        return new ClusteringPipeline(feedback, embedder, retries, assign, index, summarize, {
-          maxTextChars: env.MAX_TEXT_CHARS,
-          storeItemVectors: env.UPSTASH_STORE_ITEM_VECTORS,
-        });
+        return new ClusteringPipeline(
+          feedback,
+          embedder,
+          retries,
+          assign,
+          index,
+          summarize,
+          itemVectors,
+          {
+            maxTextChars: env.MAX_TEXT_CHARS,
+            storeItemVectors: env.UPSTASH_STORE_ITEM_VECTORS,
+          },
+        );
       },
     },
   ],

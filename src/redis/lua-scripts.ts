@@ -18,6 +18,7 @@ const SCRIPTS = {
   redispatchJob: { file: 'redispatch-job.lua', keys: 2 },
   // Key counts vary (one key per item; an optional external-id key): sent before the keys.
   adoptUnannounced: { file: 'adopt-unannounced.lua', keys: undefined },
+  requeueItems: { file: 'requeue-items.lua', keys: undefined },
   writeFeedback: { file: 'write-feedback.lua', keys: undefined },
 } as const;
 

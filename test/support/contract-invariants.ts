@@ -63,12 +63,12 @@ export async function contractViolations(redis: Redis): Promise<string[]> {
 
 /**
  * Checks that every live cluster's `centroid` is the mean of its members' stored vectors, each
- * coordinate within `tolerance` plus three times the records' int8 rounding (half a step of the
- * coarsest member's scale): the mean of rounded vectors is off by at most one rounding, and
- * each departure subtracts a rounded vector, which the chaos run's repeated updates add up to
- * less than two more; an item counted wrongly shifts the centroid far more. Returns the violations. A
- * member without a stored vector is a violation too: run the service with `ITEM_VECTORS=int8`
- * (with `auto` the local embedder's vectors are recomputed from text, not stored).
+ * coordinate within `tolerance`: the service clusters with the vectors as stored (int8 records),
+ * so joins and departures add and subtract exactly those, and only float rounding is left; an
+ * item counted wrongly, or a departure that subtracts another vector than was added, shifts the
+ * centroid far more. Returns the violations. A member without a stored vector is a violation
+ * too: run the service with `ITEM_VECTORS=int8` (with `auto` the local embedder's vectors are
+ * recomputed from text, not stored).
  */
 export async function centroidViolations(redis: Redis, tolerance = 1e-4): Promise<string[]> {
   const problems: string[] = [];
@@ -79,14 +79,12 @@ export async function centroidViolations(redis: Redis, tolerance = 1e-4): Promis
     const records = await redis.hmgetBuffer('clustering:vectors:items', ...members);
     const mean: number[] = [];
     let missing = 0;
-    let rounding = 0;
     for (const record of records) {
       const vector = record ? decodeInt8Record(record, model) : undefined;
       if (!record || !vector) {
         missing++;
         continue;
       }
-      rounding = Math.max(rounding, record.readFloatLE(5) / 2); // the record's scale, halved
       vector.forEach((x, i) => (mean[i] = (mean[i] ?? 0) + x / members.length));
     }
     if (missing > 0) problems.push(`cluster ${clusterId}: ${missing} members without a vector`);
@@ -94,7 +92,7 @@ export async function centroidViolations(redis: Redis, tolerance = 1e-4): Promis
       (await redis.hget(`cluster:${clusterId}`, 'centroid')) ?? '[]',
     ) as number[];
     const worst = mean.reduce((w, x, i) => Math.max(w, Math.abs(x - (centroid[i] ?? NaN))), 0);
-    if (centroid.length !== mean.length || !(worst <= tolerance + 3 * rounding)) {
+    if (centroid.length !== mean.length || !(worst <= tolerance)) {
       problems.push(
         `cluster ${clusterId}: centroid is off the mean of its ${members.length} members by ${worst}`,
       );
