@@ -26,7 +26,7 @@ import { ClusterStateStore } from '../src/clusters/cluster-state.store';
 import { Environment } from '../src/config/environment';
 import { FeedbackWriter, NewFeedback } from '../src/feedback/feedback-writer';
 import { assignBatch, AssignParams, ItemToAssign } from '../src/pipeline/assign/assign-batch';
-import { normalize } from '../src/pipeline/assign/vector-math';
+import { normalize } from '../src/math/vector-math';
 import {
   EmbeddedVectorIndex,
   EXACT_SCAN_LIMIT,

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { dot, normalize } from '../src/pipeline/assign/vector-math';
+import { dot, normalize } from '../src/math/vector-math';
 import { SketchProjection } from '../src/providers/embedded/sketch-projection';
 import { LocalEmbedder } from '../src/providers/local/local-embedder';
 import { seededRandom } from './lib/bench-support';

@@ -15,7 +15,7 @@ import Redis from 'ioredis';
 import { kMeans } from '../src/eval/kmeans';
 import { ari, bcubed, nmi } from '../src/eval/metrics';
 import { Calibration } from '../src/calibration/calibration';
-import { normalize } from '../src/pipeline/assign/vector-math';
+import { normalize } from '../src/math/vector-math';
 import { LocalEmbedder } from '../src/providers/local/local-embedder';
 import { GeminiStandIn } from '../test/stand-ins/gemini-stand-in';
 import { ShiftedSemanticEmbeddings } from '../test/stand-ins/shifted-embeddings';

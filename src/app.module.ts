@@ -6,7 +6,7 @@ import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
 import { StreamModule } from './stream/stream.module';
 import { SummaryWorkerModule } from './summaries/summary-worker.module';
-import { SweepSchedulerModule } from './sweep/sweep-scheduler.module';
+import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
 
 /** The service: HTTP interface, stream consumers, job dispatch, scheduled sweeps and
  * the summary queue's worker. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { encodeInt8Record } from '../../src/item-vectors/int8-record';
-import { normalize } from '../../src/pipeline/assign/vector-math';
+import { normalize } from '../../src/math/vector-math';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 
 /** Median of the numbers (mean of the two middle ones for an even count); NaN when empty. */

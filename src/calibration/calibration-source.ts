@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { Embedder } from '../pipeline/embed/embedder.port';
+import { Embedder } from '../ports/embedder.port';
 import { Calibration } from './calibration';
 import { CalibrationStore } from './calibration.store';
 import { REFERENCE_TEXTS } from './reference-texts';

@@ -1,5 +1,5 @@
-import { ClusterState } from '../clusters/cluster-state';
-import { dot } from '../pipeline/assign/vector-math';
+import { ClusterState } from '../ports/cluster-state';
+import { dot } from '../math/vector-math';
 
 /**
  * Where one embedding model puts unrelated texts, learnt from the items it has embedded.

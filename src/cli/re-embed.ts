@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
 import { loadEnvironment } from '../config/environment';
 import { ItemVectorStorage } from '../item-vectors/item-vectors';
-import { Embedder } from '../pipeline/embed/embedder.port';
+import { Embedder } from '../ports/embedder.port';
 import { createEmbedder } from '../providers/providers.module';
 import { reEmbed } from '../providers/reembed/re-embedder';
 

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { decodeInt8Record } from '../item-vectors/int8-record';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../redis/keys';
-import { ClusterState } from './cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from './cluster-state.store';
 
 /** What an update needs to know of the clusters its items leave. */

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
 import { decodeInt8Record } from '../item-vectors/int8-record';
-import { unpackVector } from '../pipeline/assign/vector-math';
+import { unpackVector } from '../math/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
-import { ClusterState } from './cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 
 /** Cluster changes recorded after a given sequence number. */
 export interface ClusterChangeFeed {

@@ -1,4 +1,4 @@
-import { dot } from '../pipeline/assign/vector-math';
+import { dot } from '../math/vector-math';
 
 export interface KMeansResult {
   /** Cluster index of every vector, in input order. */

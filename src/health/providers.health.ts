@@ -1,21 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { Embedder, EMBEDDER } from '../pipeline/embed/embedder.port';
-import { Summarizer, SUMMARIZER } from '../pipeline/summarize/summarizer.port';
-import { ProviderReadiness } from '../providers/provider-metrics';
-import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { Embedder, EMBEDDER } from '../ports/embedder.port';
+import { Summarizer, SUMMARIZER } from '../ports/summarizer.port';
+import { ProviderReadiness, ReadinessCheck } from '../ports/provider-readiness';
+import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 
 /** Longer than a healthy provider needs, shorter than a load balancer's probe timeout. */
 const CHECK_TIMEOUT_MS = 3000;
-
-/** An adapter that talks to a remote provider and can say whether it is usable now. */
-interface RemoteAdapter {
-  checkReady(): Promise<ProviderReadiness>;
-}
-
-function isRemote(adapter: object): adapter is RemoteAdapter {
-  return typeof (adapter as Partial<RemoteAdapter>).checkReady === 'function';
-}
 
 /**
  * Readiness of the adapters chosen for the pipeline's ports (CONTRACT §5: "configured
@@ -44,8 +35,9 @@ export class ProvidersHealthIndicator {
   async summarizerReady(): Promise<HealthIndicatorResult> {
     const indicator = this.health.check('summarizer');
     const adapter = this.summarizer.name;
-    if (!isRemote(this.summarizer)) return indicator.up({ adapter });
-    const { ok, detail, modelNotFound } = await checkWithin(this.summarizer, CHECK_TIMEOUT_MS);
+    const check = this.summarizer.checkReady?.bind(this.summarizer);
+    if (!check) return indicator.up({ adapter });
+    const { ok, detail, modelNotFound } = await checkWithin(check, CHECK_TIMEOUT_MS);
     if (ok) return indicator.up({ adapter, detail });
     if (modelNotFound) return indicator.down({ adapter, detail, usable: false });
     return indicator.up({ adapter, detail, degraded: 'using extractive summaries' });
@@ -54,21 +46,25 @@ export class ProvidersHealthIndicator {
   private async required(
     key: string,
     adapter: string,
-    target: object,
+    target: ReadinessCheck,
   ): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
-    if (!isRemote(target)) return indicator.up({ adapter });
-    const { ok, detail } = await checkWithin(target, CHECK_TIMEOUT_MS);
+    const check = target.checkReady?.bind(target);
+    if (!check) return indicator.up({ adapter });
+    const { ok, detail } = await checkWithin(check, CHECK_TIMEOUT_MS);
     return ok ? indicator.up({ adapter, detail }) : indicator.down({ adapter, detail });
   }
 }
 
 /** The adapter's own check, bounded so a hanging provider cannot hang the probe. */
-async function checkWithin(adapter: RemoteAdapter, ms: number): Promise<ProviderReadiness> {
+async function checkWithin(
+  check: () => Promise<ProviderReadiness>,
+  ms: number,
+): Promise<ProviderReadiness> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
-      adapter.checkReady(),
+      check(),
       new Promise<ProviderReadiness>((resolve) => {
         timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${ms} ms` }), ms);
       }),

@@ -1,4 +1,4 @@
-import { dequantizeInt8, quantizeInt8 } from '../pipeline/assign/vector-math';
+import { dequantizeInt8, quantizeInt8 } from '../math/vector-math';
 
 /**
  * A vector as kept in Redis: `[0x01][u32 model fingerprint][f32 scale][int8 × dimensions]`,

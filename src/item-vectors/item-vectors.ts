@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { parseFeedbackHash } from '../feedback/feedback-item';
-import { Embedder } from '../pipeline/embed/embedder.port';
-import { prepareText } from '../pipeline/prepare/prepare-text';
+import { Embedder } from '../ports/embedder.port';
+import { prepareText } from '../text/prepare-text';
 import { FeedbackKeys, ServiceKeys } from '../redis/keys';
 import { decodeInt8Record, encodeInt8Record } from './int8-record';
 

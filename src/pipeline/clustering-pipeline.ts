@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ClusterState } from '../clusters/cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 import { FeedbackRepository } from '../feedback/feedback.repository';
-import { Embedder, EmbedOutcome } from './embed/embedder.port';
+import { Embedder, EmbedOutcome } from '../ports/embedder.port';
 import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
 import { AssignOutcome, AssignStage, EmbeddedItem } from './assign/assign-stage';
-import { VectorIndex } from '../vector-index/vector-index.port';
+import { VectorIndex } from '../ports/vector-index.port';
 import { SummarizeStage, summaryItemOf } from './summarize/summarize-stage';
-import { prepareText } from './prepare/prepare-text';
+import { prepareText } from '../text/prepare-text';
 import { BatchStats, addStats, emptyStats } from './batch-stats';
 import { FeedbackItem } from '../feedback/feedback-item';
 import { ItemVectors } from '../item-vectors/item-vectors';

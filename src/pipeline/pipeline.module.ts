@@ -10,14 +10,14 @@ import { ProvidersModule } from '../providers/providers.module';
 import { DistributedLock } from '../redis/distributed-lock';
 import { ServiceKeys } from '../redis/keys';
 import { REDIS } from '../redis/redis.module';
-import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignStage } from './assign/assign-stage';
 import { ClusteringPipeline } from './clustering-pipeline';
 import { EmbedRetrySchedule } from './embed/embed-retry-schedule';
-import { Embedder, EMBEDDER } from './embed/embedder.port';
+import { Embedder, EMBEDDER } from '../ports/embedder.port';
 import { BatchPersister } from './persist/batch-persister';
 import { SummarizeStage } from './summarize/summarize-stage';
-import { SUMMARIZER, Summarizer } from './summarize/summarizer.port';
+import { SUMMARIZER, Summarizer } from '../ports/summarizer.port';
 import { ExtractiveSummarizer } from '../providers/local/extractive-summarizer';
 
 /** Longest a batch may hold the assignment lock before it expires (a dead holder frees it). */

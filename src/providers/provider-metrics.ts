@@ -30,11 +30,3 @@ export const NO_PROVIDER_METRICS: ProviderMetrics = {
   retry: () => undefined,
   fallback: () => undefined,
 };
-
-/** Result of an adapter's readiness check, for `GET /health/ready`. */
-export interface ProviderReadiness {
-  ok: boolean;
-  detail: string;
-  /** The provider does not know the configured model (HTTP 404): waiting will not help. */
-  modelNotFound?: boolean;
-}

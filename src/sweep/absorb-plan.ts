@@ -1,6 +1,6 @@
 import { Calibration } from '../calibration/calibration';
-import { ClusterState } from '../clusters/cluster-state';
-import { dot } from '../pipeline/assign/vector-math';
+import { ClusterState } from '../ports/cluster-state';
+import { dot } from '../math/vector-math';
 import { joinBar } from '../pipeline/assign/assign-batch';
 import { MergePair, viewOf } from './merge-plan';
 

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { ClusterState } from '../clusters/cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
-import { mergeMeans } from '../pipeline/assign/vector-math';
+import { mergeMeans } from '../math/vector-math';
 import { ClusterKeys, ServiceKeys } from '../redis/keys';
 import { runScript } from '../redis/lua-scripts';
 import { REDIS } from '../redis/redis.module';
-import { VECTOR_INDEX, VectorIndex } from '../vector-index/vector-index.port';
+import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
 import { MergePair, survivorFirst } from './merge-plan';

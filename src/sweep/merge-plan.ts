@@ -1,7 +1,7 @@
 import { Calibration } from '../calibration/calibration';
-import { ClusterState } from '../clusters/cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 import { JoinRule, similarityBetweenClusters } from '../pipeline/assign/cluster-similarity';
-import { dot } from '../pipeline/assign/vector-math';
+import { dot } from '../math/vector-math';
 
 /** Thresholds on the calibrated scale (see `Calibration`). */
 export interface MergeParams {

@@ -1,7 +1,7 @@
 import { Calibration } from '../calibration/calibration';
-import { ClusterState } from '../clusters/cluster-state';
+import { ClusterState } from '../ports/cluster-state';
 import { JoinRule, similarityToCluster } from '../pipeline/assign/cluster-similarity';
-import { dot, norm } from '../pipeline/assign/vector-math';
+import { dot, norm } from '../math/vector-math';
 import { viewOf } from './merge-plan';
 
 /** A clustered item with its vector and the cluster it is in. */

@@ -1,7 +1,7 @@
 import { Calibration } from '../../src/calibration/calibration';
-import { ClusterState } from '../../src/clusters/cluster-state';
+import { ClusterState } from '../../src/ports/cluster-state';
 import { AssignParams, assignBatch } from '../../src/pipeline/assign/assign-batch';
-import { dot, normalize } from '../../src/pipeline/assign/vector-math';
+import { dot, normalize } from '../../src/math/vector-math';
 import { planMerges } from '../../src/sweep/merge-plan';
 import { planMoves } from '../../src/sweep/move-plan';
 import { randomUnitVector, seededRandom } from '../../scripts/lib/bench-support';

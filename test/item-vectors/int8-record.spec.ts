@@ -1,5 +1,5 @@
 import { decodeInt8Record, encodeInt8Record } from '../../src/item-vectors/int8-record';
-import { cosine, dot } from '../../src/pipeline/assign/vector-math';
+import { cosine, dot } from '../../src/math/vector-math';
 import { LocalEmbedder } from '../../src/providers/local/local-embedder';
 import { seededUnitVector } from '../support/cluster-state-fixtures';
 

@@ -3,7 +3,7 @@ import { useServiceFixture } from '../support/service-fixture';
 import { startApp } from '../support/test-app';
 import { waitFor } from '../support/test-redis';
 import { TopicEmbedder, topicVector } from '../support/topic-embedder';
-import { Embedder, EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { Embedder, EmbedOutcome } from '../../src/ports/embedder.port';
 import { decodeInt8Record } from '../../src/item-vectors/int8-record';
 
 const DB = 3;

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
-import { normalize } from '../../src/pipeline/assign/vector-math';
+import { normalize } from '../../src/math/vector-math';
 import { ItemVectors } from '../../src/item-vectors/item-vectors';
 import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
 import { EmbeddedVectorIndex } from '../../src/providers/embedded/embedded-vector-index';

@@ -1,4 +1,4 @@
-import { SummaryInput, SummaryItem } from '../../src/pipeline/summarize/summarizer.port';
+import { SummaryInput, SummaryItem } from '../../src/ports/summarizer.port';
 import { ExtractiveSummarizer } from '../../src/providers/local/extractive-summarizer';
 
 const summarizer = new ExtractiveSummarizer();

@@ -1,5 +1,5 @@
-import { cosine, norm } from '../../src/pipeline/assign/vector-math';
-import { EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { cosine, norm } from '../../src/math/vector-math';
+import { EmbedOutcome } from '../../src/ports/embedder.port';
 import { GeminiEmbedder, GeminiEmbedderOptions } from '../../src/providers/gemini/gemini-embedder';
 import { ProviderCallOutcome, ProviderMetrics } from '../../src/providers/provider-metrics';
 import { GeminiStandIn } from '../stand-ins/gemini-stand-in';

@@ -1,8 +1,4 @@
-import {
-  ClusterSummary,
-  SummaryInput,
-  Summarizer,
-} from '../../src/pipeline/summarize/summarizer.port';
+import { ClusterSummary, SummaryInput, Summarizer } from '../../src/ports/summarizer.port';
 import {
   GeminiSummarizer,
   GeminiSummarizerOptions,

@@ -1,4 +1,4 @@
-import { EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { EmbedOutcome } from '../../src/ports/embedder.port';
 import { tokenize } from '../../src/providers/local/embedding/tokenize';
 import { LocalEmbedder } from '../../src/providers/local/local-embedder';
 

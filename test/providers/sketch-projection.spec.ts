@@ -1,4 +1,4 @@
-import { cosine, normalize } from '../../src/pipeline/assign/vector-math';
+import { cosine, normalize } from '../../src/math/vector-math';
 import { SketchProjection } from '../../src/providers/embedded/sketch-projection';
 
 function gaussianish(dims: number, seed: number): Float32Array {

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { packVector } from '../../src/pipeline/assign/vector-math';
+import { packVector } from '../../src/math/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
 import { decodeInt8Record } from '../../src/item-vectors/int8-record';
 import { ItemVectors } from '../../src/item-vectors/item-vectors';
-import { Embedder } from '../../src/pipeline/embed/embedder.port';
+import { Embedder } from '../../src/ports/embedder.port';
 import { BatchPersister, LockLostError } from '../../src/pipeline/persist/batch-persister';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalize } from '../../src/pipeline/assign/vector-math';
+import { normalize } from '../../src/math/vector-math';
 import { LocalEmbedder } from '../../src/providers/local/local-embedder';
 import { randomUnitVector, seededRandom } from '../../scripts/lib/bench-support';
 

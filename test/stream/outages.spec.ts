@@ -1,4 +1,4 @@
-import { EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { EmbedOutcome } from '../../src/ports/embedder.port';
 import { FeedbackKeys, ServiceKeys } from '../../src/redis/keys';
 import { contractViolations } from '../support/contract-invariants';
 import { useServiceFixture } from '../support/service-fixture';

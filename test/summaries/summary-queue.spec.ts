@@ -2,11 +2,7 @@ import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
 import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
 import { SummarizeStage } from '../../src/pipeline/summarize/summarize-stage';
-import {
-  ClusterSummary,
-  SummaryInput,
-  Summarizer,
-} from '../../src/pipeline/summarize/summarizer.port';
+import { ClusterSummary, SummaryInput, Summarizer } from '../../src/ports/summarizer.port';
 import { ExtractiveSummarizer } from '../../src/providers/local/extractive-summarizer';
 import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { encodeInt8Record } from '../../src/item-vectors/int8-record';
-import { normalize } from '../../src/pipeline/assign/vector-math';
+import { normalize } from '../../src/math/vector-math';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 
 /** A deterministic pseudo-random unit vector (a linear congruential sequence from `seed`). */

@@ -3,7 +3,7 @@ import { Test } from '@nestjs/testing';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../../src/app.module';
 import { configureHttp } from '../../src/http/configure-http';
-import { Embedder, EMBEDDER } from '../../src/pipeline/embed/embedder.port';
+import { Embedder, EMBEDDER } from '../../src/ports/embedder.port';
 import { TEST_REDIS_URL } from './test-redis';
 import { TopicEmbedder } from './topic-embedder';
 

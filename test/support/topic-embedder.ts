@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Embedder, EmbedOutcome } from '../../src/pipeline/embed/embedder.port';
+import { Embedder, EmbedOutcome } from '../../src/ports/embedder.port';
 
 /** Words that put a text on one axis; texts sharing a topic are near, different topics far. */
 const TOPICS = ['payment', 'dark', 'crash', 'login'];

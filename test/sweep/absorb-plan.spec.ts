@@ -1,6 +1,6 @@
 import { Calibration } from '../../src/calibration/calibration';
-import { ClusterState } from '../../src/clusters/cluster-state';
-import { normalize } from '../../src/pipeline/assign/vector-math';
+import { ClusterState } from '../../src/ports/cluster-state';
+import { normalize } from '../../src/math/vector-math';
 import { AbsorbParams, planAbsorptions, stillAbsorbable } from '../../src/sweep/absorb-plan';
 
 /** A cluster of `size` items whose members are `direction` plus spread, with that centroid. */

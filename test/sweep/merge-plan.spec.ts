@@ -1,5 +1,5 @@
 import { Calibration } from '../../src/calibration/calibration';
-import { ClusterState } from '../../src/clusters/cluster-state';
+import { ClusterState } from '../../src/ports/cluster-state';
 import { cohesion, planMerges } from '../../src/sweep/merge-plan';
 
 function cluster(id: string, direction: number[], size: number): ClusterState {

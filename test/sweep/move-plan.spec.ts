@@ -1,6 +1,6 @@
 import { Calibration } from '../../src/calibration/calibration';
-import { ClusterState } from '../../src/clusters/cluster-state';
-import { cosine, normalize } from '../../src/pipeline/assign/vector-math';
+import { ClusterState } from '../../src/ports/cluster-state';
+import { cosine, normalize } from '../../src/math/vector-math';
 import { planMoves, removeFromMean } from '../../src/sweep/move-plan';
 
 const unit = (...xs: number[]) => normalize(Float32Array.from(xs));

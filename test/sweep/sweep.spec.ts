@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { ItemVectors } from '../../src/item-vectors/item-vectors';
 import { TopicEmbedder } from '../support/topic-embedder';
-import { cosine } from '../../src/pipeline/assign/vector-math';
+import { cosine } from '../../src/math/vector-math';
 import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ClusterKeys, JobKeys, ServiceKeys } from '../../src/redis/keys';
 import { SWEEP_LOCK_KEY, SweepLock } from '../../src/sweep/sweep-lock';

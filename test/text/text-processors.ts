@@ -1,21 +1,15 @@
 import { parseFeedbackHash } from '../../src/feedback/feedback-item';
 import { validateNewFeedback } from '../../src/feedback/feedback-writer';
-import {
-  normalizeVolatile,
-  removePlaceholders,
-} from '../../src/pipeline/prepare/normalize-volatile';
-import { prepareText } from '../../src/pipeline/prepare/prepare-text';
-import { describeFrame, readSentryDetails } from '../../src/pipeline/prepare/sentry-metadata';
-import { condenseStackTrace } from '../../src/pipeline/prepare/stack-trace';
-import { collapseWhitespace, stripMarkup } from '../../src/pipeline/prepare/strip-markup';
-import { truncateAtWord } from '../../src/pipeline/prepare/truncate-text';
-import { distinctiveTerms, TermStatistics } from '../../src/pipeline/summarize/distinctive-terms';
-import {
-  deriveGithubRepoUrl,
-  parseGithubRepository,
-} from '../../src/pipeline/summarize/github-repo';
-import { SummaryItem } from '../../src/pipeline/summarize/summarizer.port';
-import { termsOf } from '../../src/pipeline/summarize/terms';
+import { normalizeVolatile, removePlaceholders } from '../../src/text/normalize-volatile';
+import { prepareText } from '../../src/text/prepare-text';
+import { describeFrame, readSentryDetails } from '../../src/text/sentry-metadata';
+import { condenseStackTrace } from '../../src/text/stack-trace';
+import { collapseWhitespace, stripMarkup } from '../../src/text/strip-markup';
+import { truncateAtWord } from '../../src/text/truncate-text';
+import { distinctiveTerms, TermStatistics } from '../../src/text/distinctive-terms';
+import { deriveGithubRepoUrl, parseGithubRepository } from '../../src/text/github-repo';
+import { SummaryItem } from '../../src/ports/summarizer.port';
+import { termsOf } from '../../src/text/terms';
 import { buildPrompt, validateSummary } from '../../src/providers/gemini/gemini-summarizer';
 import { tokenize } from '../../src/providers/local/embedding/tokenize';
 import { ExtractiveSummarizer } from '../../src/providers/local/extractive-summarizer';

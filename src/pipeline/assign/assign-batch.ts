@@ -1,7 +1,7 @@
 import { Calibration } from '../../calibration/calibration';
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { JoinRule } from './cluster-similarity';
-import { dot, meanWith } from './vector-math';
+import { dot, meanWith } from '../../math/vector-math';
 
 /** Every threshold is on the calibrated scale (see `Calibration`): 0 = unrelated, 1 = identical. */
 export interface AssignParams {

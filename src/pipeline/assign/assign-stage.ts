@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CalibrationSource } from '../../calibration/calibration-source';
 import { DistributedLock } from '../../redis/distributed-lock';
-import { CandidateProposals, VectorIndex } from '../../vector-index/vector-index.port';
+import { CandidateProposals, VectorIndex } from '../../ports/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
 import { BatchPersister, PersistResult } from '../persist/batch-persister';
 import { ClusterMembership } from '../../clusters/cluster-membership';
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { StoredSummary } from '../summarize/summarize-stage';
 import { AssignmentPlan, AssignParams, ClusterChange, assignBatch } from './assign-batch';
 import { candidatesAfterDepartures, statesAfterDepartures } from './departures';

@@ -1,4 +1,4 @@
-import { cosine, dot, norm } from './vector-math';
+import { cosine, dot, norm } from '../../math/vector-math';
 
 /**
  * How an item's (or a cluster's) likeness to a cluster is measured; every decision that

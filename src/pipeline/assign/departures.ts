@@ -1,4 +1,4 @@
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { removeFromMean } from '../../sweep/move-plan';
 
 /**

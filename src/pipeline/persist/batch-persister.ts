@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { LockLease } from '../../redis/distributed-lock';
 import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
 import { runScript } from '../../redis/lua-scripts';

@@ -4,11 +4,16 @@ import { FeedbackItem, parseFeedbackHash } from '../../feedback/feedback-item';
 import { ItemVectors, PreparedItem } from '../../item-vectors/item-vectors';
 import { ClusterKeys, FeedbackKeys } from '../../redis/keys';
 import { ClusterChange } from '../assign/assign-batch';
-import { cosine } from '../assign/vector-math';
-import { prepareText, readableText } from '../prepare/prepare-text';
-import { distinctiveTerms, TermStatistics } from './distinctive-terms';
-import { allowedLinks, enforceOutputPolicy, plainText, withoutLinks } from './output-policy';
-import { ClusterSummary, SummaryItem, Summarizer } from './summarizer.port';
+import { cosine } from '../../math/vector-math';
+import { prepareText, readableText } from '../../text/prepare-text';
+import { distinctiveTerms, TermStatistics } from '../../text/distinctive-terms';
+import {
+  allowedLinks,
+  enforceOutputPolicy,
+  plainText,
+  withoutLinks,
+} from '../../text/summary-output-policy';
+import { ClusterSummary, SummaryItem, Summarizer } from '../../ports/summarizer.port';
 
 export interface SummarizeOptions {
   /** Re-summarise once a cluster grew by this fraction since its last summary. */

@@ -1,14 +1,8 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
-import {
-  dequantizeInt8,
-  dot,
-  Int8Vector,
-  normalize,
-  quantizeInt8,
-} from '../../pipeline/assign/vector-math';
-import { ClusterCandidate, VectorIndex } from '../../vector-index/vector-index.port';
+import { dequantizeInt8, dot, Int8Vector, normalize, quantizeInt8 } from '../../math/vector-math';
+import { ClusterCandidate, VectorIndex } from '../../ports/vector-index.port';
 import { TimeSlice } from '../../runtime/time-slice';
 import { SketchProjection } from './sketch-projection';
 

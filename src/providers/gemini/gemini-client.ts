@@ -1,5 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
-import { ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import { ProviderMetrics } from '../provider-metrics';
+import { ProviderReadiness } from '../../ports/provider-readiness';
 import {
   ProviderError,
   ResilienceOptions,

@@ -1,7 +1,8 @@
 import { bulkhead, BulkheadPolicy } from 'cockatiel';
-import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
-import { normalize, norm } from '../../pipeline/assign/vector-math';
-import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import { EmbedOutcome, Embedder } from '../../ports/embedder.port';
+import { normalize, norm } from '../../math/vector-math';
+import { NO_PROVIDER_METRICS, ProviderMetrics } from '../provider-metrics';
+import { ProviderReadiness } from '../../ports/provider-readiness';
 import { InvalidResponseError, ResilienceOptions } from '../resilient-call';
 import { checkGeminiReady, GeminiAccess, geminiAccess } from './gemini-client';
 import { GeminiConnection, fetchRecordingRetryAfter, toProviderError } from './gemini-errors';

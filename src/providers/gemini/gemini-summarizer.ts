@@ -1,17 +1,13 @@
 import { FinishReason, Schema, ThinkingConfig, ThinkingLevel, Type } from '@google/genai';
 import { Logger } from '@nestjs/common';
-import {
-  ClusterSummary,
-  SummaryInput,
-  SummaryItem,
-  Summarizer,
-} from '../../pipeline/summarize/summarizer.port';
-import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import { ClusterSummary, SummaryInput, SummaryItem, Summarizer } from '../../ports/summarizer.port';
+import { NO_PROVIDER_METRICS, ProviderMetrics } from '../provider-metrics';
+import { ProviderReadiness } from '../../ports/provider-readiness';
 import {
   descriptionProblem,
   allowedLinks,
   plainFieldProblem,
-} from '../../pipeline/summarize/output-policy';
+} from '../../text/summary-output-policy';
 import { InvalidResponseError, ProviderError, ResilienceOptions } from '../resilient-call';
 import { checkGeminiReady, GeminiAccess, geminiAccess } from './gemini-client';
 import { GeminiConnection, fetchRecordingRetryAfter, toProviderError } from './gemini-errors';

@@ -1,16 +1,16 @@
-import { normalizeVolatile, removePlaceholders } from '../../pipeline/prepare/normalize-volatile';
+import { normalizeVolatile, removePlaceholders } from '../../text/normalize-volatile';
 import {
   describeFrame,
   readSentryDetails,
   SentryDetails,
   SentryFrame,
-} from '../../pipeline/prepare/sentry-metadata';
-import { collapseWhitespace, stripMarkup } from '../../pipeline/prepare/strip-markup';
-import { truncateAtWord } from '../../pipeline/prepare/truncate-text';
-import { distinctiveTerms } from '../../pipeline/summarize/distinctive-terms';
-import { deriveGithubRepoUrl } from '../../pipeline/summarize/github-repo';
-import { ClusterSummary, Summarizer, SummaryInput } from '../../pipeline/summarize/summarizer.port';
-import { termsOf } from '../../pipeline/summarize/terms';
+} from '../../text/sentry-metadata';
+import { collapseWhitespace, stripMarkup } from '../../text/strip-markup';
+import { truncateAtWord } from '../../text/truncate-text';
+import { distinctiveTerms } from '../../text/distinctive-terms';
+import { deriveGithubRepoUrl } from '../../text/github-repo';
+import { ClusterSummary, Summarizer, SummaryInput } from '../../ports/summarizer.port';
+import { termsOf } from '../../text/terms';
 
 const TITLE_MAX = 80;
 const ISSUE_TITLE_MAX = 100;

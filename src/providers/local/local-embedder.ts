@@ -1,4 +1,4 @@
-import { EmbedOutcome, Embedder } from '../../pipeline/embed/embedder.port';
+import { EmbedOutcome, Embedder } from '../../ports/embedder.port';
 import { encodedDimensions, SentenceEncoder, SentenceRecipe } from './embedding/sentence-encoder';
 import {
   fileWordVectors,

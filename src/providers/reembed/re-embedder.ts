@@ -5,9 +5,9 @@ import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { parseFeedbackHash } from '../../feedback/feedback-item';
 import { encodeInt8Record } from '../../item-vectors/int8-record';
 import { ItemVectors, ItemVectorStorage } from '../../item-vectors/item-vectors';
-import { cosine } from '../../pipeline/assign/vector-math';
-import { Embedder } from '../../pipeline/embed/embedder.port';
-import { prepareText } from '../../pipeline/prepare/prepare-text';
+import { cosine } from '../../math/vector-math';
+import { Embedder } from '../../ports/embedder.port';
+import { prepareText } from '../../text/prepare-text';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
 
 /** Progress of a re-embedding run is kept here, so that a rerun skips finished clusters. */

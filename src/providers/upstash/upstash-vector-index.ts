@@ -3,16 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Index, Requester } from '@upstash/vector';
 import Redis from 'ioredis';
-import { ClusterState } from '../../clusters/cluster-state';
+import { ClusterState } from '../../ports/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
-import { cosine } from '../../pipeline/assign/vector-math';
+import { cosine } from '../../math/vector-math';
 import { ServiceKeys } from '../../redis/keys';
-import {
-  CandidateProposals,
-  ClusterCandidate,
-  VectorIndex,
-} from '../../vector-index/vector-index.port';
-import { NO_PROVIDER_METRICS, ProviderMetrics, ProviderReadiness } from '../provider-metrics';
+import { CandidateProposals, ClusterCandidate, VectorIndex } from '../../ports/vector-index.port';
+import { NO_PROVIDER_METRICS, ProviderMetrics } from '../provider-metrics';
+import { ProviderReadiness } from '../../ports/provider-readiness';
 import {
   ProviderError,
   ResilienceOptions,

@@ -1,7 +1,7 @@
 import { Calibration } from '../../../src/calibration/calibration';
-import { ClusterState } from '../../../src/clusters/cluster-state';
+import { ClusterState } from '../../../src/ports/cluster-state';
 import { AssignParams, assignBatch } from '../../../src/pipeline/assign/assign-batch';
-import { normalize } from '../../../src/pipeline/assign/vector-math';
+import { normalize } from '../../../src/math/vector-math';
 
 /** A unit vector at `degrees` in the plane. */
 const at = (degrees: number): Float32Array => {

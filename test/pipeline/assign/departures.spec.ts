@@ -1,4 +1,4 @@
-import { ClusterState } from '../../../src/clusters/cluster-state';
+import { ClusterState } from '../../../src/ports/cluster-state';
 import {
   candidatesAfterDepartures,
   statesAfterDepartures,

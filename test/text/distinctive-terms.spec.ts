@@ -1,8 +1,5 @@
-import {
-  distinctiveTerms,
-  TermStatistics,
-} from '../../../src/pipeline/summarize/distinctive-terms';
-import { termsOf } from '../../../src/pipeline/summarize/terms';
+import { distinctiveTerms, TermStatistics } from '../../src/text/distinctive-terms';
+import { termsOf } from '../../src/text/terms';
 
 const loginCluster = [
   "Can't log in after password reset. Every login says 'invalid token'.",

@@ -1,4 +1,4 @@
-import { normalizeVolatile } from '../../../src/pipeline/prepare/normalize-volatile';
+import { normalizeVolatile } from '../../src/text/normalize-volatile';
 
 describe('normalizeVolatile', () => {
   it.each([

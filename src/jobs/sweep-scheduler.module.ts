@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { JobRunnerModule } from '../jobs/job-runner.module';
+import { JobRunnerModule } from './job-runner.module';
 import { SweepScheduler } from './sweep.scheduler';
 
 /** Scheduled full sweeps; needs `ScheduleModule.forRoot()` in the application. */

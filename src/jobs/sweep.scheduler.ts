@@ -10,9 +10,9 @@ import { CronJob } from 'cron';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
-import { ClusterJobsProducer } from '../jobs/jobs.producer';
+import { ClusterJobsProducer } from './jobs.producer';
 import { REDIS } from '../redis/redis.module';
-import { SweepLock } from './sweep-lock';
+import { SweepLock } from '../sweep/sweep-lock';
 
 const CRON_NAME = 'sweep';
 /** Marks a schedule tick as taken by one replica; kept long enough to outlive clock skew. */

@@ -1,7 +1,4 @@
-import {
-  deriveGithubRepoUrl,
-  parseGithubRepository,
-} from '../../../src/pipeline/summarize/github-repo';
+import { deriveGithubRepoUrl, parseGithubRepository } from '../../src/text/github-repo';
 
 describe('parseGithubRepository', () => {
   it.each([

@@ -1,3 +1,4 @@
+import { ReadinessCheck } from './provider-readiness';
 /** An item of a cluster, as the summarizer sees it. */
 export interface SummaryItem {
   id: string;
@@ -39,7 +40,7 @@ export interface ClusterSummary {
 }
 
 /** Port: names and describes a cluster. Adapters: extractive (default), Gemini. */
-export interface Summarizer {
+export interface Summarizer extends ReadinessCheck {
   readonly name: string;
   summarize(input: SummaryInput): Promise<ClusterSummary>;
 }

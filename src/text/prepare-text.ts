@@ -1,4 +1,4 @@
-import { FeedbackItem } from '../../feedback/feedback-item';
+import { FeedbackItem } from '../feedback/feedback-item';
 import { normalizeVolatile, PLACEHOLDER_PATTERN } from './normalize-volatile';
 import { describeFrame, readSentryDetails } from './sentry-metadata';
 import { condenseStackTrace } from './stack-trace';

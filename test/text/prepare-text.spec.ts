@@ -1,10 +1,6 @@
-import { FeedbackItem } from '../../../src/feedback/feedback-item';
-import {
-  prepareText,
-  PreparedText,
-  readableText,
-} from '../../../src/pipeline/prepare/prepare-text';
-import { feedbackItem } from '../../support/feedback-item';
+import { FeedbackItem } from '../../src/feedback/feedback-item';
+import { prepareText, PreparedText, readableText } from '../../src/text/prepare-text';
+import { feedbackItem } from '../support/feedback-item';
 
 const item = feedbackItem;
 

@@ -1,3 +1,4 @@
+import { ReadinessCheck } from './provider-readiness';
 /**
  * The outcome of embedding one text: a unit-length vector, or why it could not be made.
  * `permanent` failures (the text itself cannot be embedded) are parked, not retried.
@@ -6,7 +7,7 @@ export type EmbedOutcome =
   { ok: true; vector: Float32Array } | { ok: false; reason: string; permanent?: boolean };
 
 /** Port: turns prepared texts into vectors. Adapters: local (default), Gemini. */
-export interface Embedder {
+export interface Embedder extends ReadinessCheck {
   /** Names the model and dimension, e.g. `local-v1` or `gemini-embedding-001@768`; tagged on every stored vector. */
   readonly model: string;
   readonly dimensions: number;

@@ -1,4 +1,5 @@
-import { ClusterState } from '../clusters/cluster-state';
+import { ReadinessCheck } from './provider-readiness';
+import { ClusterState } from './cluster-state';
 
 /** A cluster that may be nearest to a query vector, with its current state for an exact re-rank. */
 export type ClusterCandidate = ClusterState;
@@ -17,7 +18,7 @@ export type ClusterCandidate = ClusterState;
  */
 export type CandidateProposals = ReadonlyArray<readonly string[]> | 'unavailable';
 
-export interface VectorIndex {
+export interface VectorIndex extends ReadinessCheck {
   readonly name: string;
   /** Catch up with cluster changes made since the last refresh (by any replica); Redis only. */
   refresh(): Promise<void>;

@@ -1,4 +1,4 @@
-import { PLACEHOLDER_PATTERN } from '../prepare/normalize-volatile';
+import { PLACEHOLDER_PATTERN } from './normalize-volatile';
 import { STOPWORDS } from './stopwords';
 
 /** The terms of one text: words, and pairs of adjacent words joined by a space. */

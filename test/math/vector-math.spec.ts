@@ -7,7 +7,7 @@ import {
   normalize,
   packVector,
   unpackVector,
-} from '../../../src/pipeline/assign/vector-math';
+} from '../../src/math/vector-math';
 
 const v = (...xs: number[]): Float32Array => Float32Array.from(xs);
 

@@ -3,9 +3,9 @@ import {
   descriptionProblem,
   enforceOutputPolicy,
   plainFieldProblem,
-} from '../../../src/pipeline/summarize/output-policy';
-import { ClusterSummary, SummaryItem } from '../../../src/pipeline/summarize/summarizer.port';
-import { validateSummary } from '../../../src/providers/gemini/gemini-summarizer';
+} from '../../src/text/summary-output-policy';
+import { ClusterSummary, SummaryItem } from '../../src/ports/summarizer.port';
+import { validateSummary } from '../../src/providers/gemini/gemini-summarizer';
 
 function item(id: string, text: string, extra: Partial<SummaryItem> = {}): SummaryItem {
   return { id, source: 'reddit', title: '', text, metadata: {}, similarity: 1, ...extra };

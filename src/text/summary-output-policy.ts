@@ -1,5 +1,5 @@
 import { parseGithubRepository } from './github-repo';
-import { ClusterSummary, SummaryItem } from './summarizer.port';
+import { ClusterSummary, SummaryItem } from '../ports/summarizer.port';
 
 /**
  * What a stored summary may contain, whichever summarizer wrote it. Feedback is written by
