@@ -20,6 +20,17 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/redis/keys.ts'],
+    rules: {
+      // Service code names keys through its injected Keyspace, which serves both layouts.
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/redis/keys', './keys'], message: 'use the injected Keyspace' }] },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -1,3 +1,4 @@
+import { Keyspace } from '../src/redis/keyspace';
 /**
  * The speed instrument: the stream pipeline on the embedded defaults, under load.
  *   npm run bench -- [--items 20000] [--runs 3] [--rate 200] [--seconds 20]
@@ -321,7 +322,7 @@ async function throughputRun(
     const redisCpuBefore = await redisCpuSeconds(redis);
     const sampler = sampleRss(pid);
     const started = Date.now();
-    const outcomes = await new FeedbackWriter(redis).writeMany(items);
+    const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(items);
     const writeSeconds = (Date.now() - started) / 1000;
     const ids = outcomes.flatMap((o) => (o.ok ? [o.id] : []));
     await waitUntilClustered(redis, service, Number(harness.options.timeout));
@@ -401,7 +402,7 @@ async function latencyRun(
     const total = Math.round(rate * seconds);
     const items = makeItems(texts, total, seededRandom(seed));
     const { ids, seconds: produceSeconds } = await produceAtRate(
-      new FeedbackWriter(redis),
+      new FeedbackWriter(redis, Keyspace.flat()),
       items,
       rate,
     );
@@ -531,7 +532,7 @@ async function scalePhase(
       );
       const seedSeconds = (Date.now() - seedStarted) / 1000;
       const index = new EmbeddedVectorIndex(
-        new ClusterStateStore(redis),
+        new ClusterStateStore(redis, Keyspace.flat()),
         embedder.model,
         embedder.dimensions,
       );
@@ -652,7 +653,7 @@ async function sweepRun(harness: Harness, count: number, seed: number): Promise<
     const probe = probeLiveness(service.baseUrl);
     const titles = stackOverflowTitles(count, seededRandom(seed));
     const started = Date.now();
-    const outcomes = await new FeedbackWriter(redis).writeMany(
+    const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(
       titles.map((title) => ({ source: 'manual', title })),
     );
     const ids = outcomes.flatMap((o) => (o.ok ? [o.id] : []));
@@ -779,14 +780,14 @@ async function millionRun(
     const probe = probeLiveness(service.baseUrl);
     // The first batch loads the index (outside the assignment lock), then assigns.
     const loadStarted = Date.now();
-    const first = await new FeedbackWriter(redis).writeMany([
+    const first = await new FeedbackWriter(redis, Keyspace.flat()).writeMany([
       { source: 'manual', title: titles[0] },
     ]);
     await waitUntilClustered(redis, service, Number(harness.options.timeout));
     const loadSeconds = (Date.now() - loadStarted) / 1000;
     const fresh = stackOverflowTitles(2000, random).map((title) => ({ source: 'manual', title }));
     const streamStarted = Date.now();
-    await new FeedbackWriter(redis).writeMany(fresh);
+    await new FeedbackWriter(redis, Keyspace.flat()).writeMany(fresh);
     await waitUntilClustered(redis, service, Number(harness.options.timeout));
     const streamSeconds = (Date.now() - streamStarted) / 1000;
     const batches = await scrapeBatchMetrics(service);

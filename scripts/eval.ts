@@ -1,3 +1,4 @@
+import { Keyspace } from '../src/redis/keyspace';
 /**
  * Cluster quality on any labelled CSV, measured through the real service:
  *   npm run eval -- --dataset FILE.csv [--text-column text] [--label-column category] [--json out.json]
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
   try {
     const order = seededShuffle(labelled, Number(options.seed));
     const started = Date.now();
-    const outcomes = await new FeedbackWriter(redis).writeMany(
+    const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(
       order.map((r) => ({ source: options.source, title: r[options.textColumn] })),
     );
     const ids = outcomes.map((o) => (o.ok ? o.id : undefined));

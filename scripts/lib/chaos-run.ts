@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 /**
  * The chaos run behind `npm run chaos` (and its small CI-sized spec): several replicas as real
  * processes, one killed with SIGKILL in a loop while items and updates arrive, then a final
@@ -73,7 +74,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const starting = new Set<Promise<void>>();
   try {
     await redis.flushdb();
-    const writer = new FeedbackWriter(redis);
+    const writer = new FeedbackWriter(redis, Keyspace.flat());
     const started = Date.now();
     let replicasStarted = 0;
     const startReplica = (): Promise<void> => {

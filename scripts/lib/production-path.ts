@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 /**
  * The bench's production-path phases: the service with the Gemini and Upstash adapters,
  * against the local stand-ins (test/stand-ins/), checked from outside through Redis.
@@ -103,7 +104,11 @@ export async function productionRun(
     // The injections among the first items, where they found clusters of their own.
     const workload = [...INJECTIONS, ...items];
     const started = Date.now();
-    const { ids, seconds } = await produceAtRate(new FeedbackWriter(redis), workload, rate);
+    const { ids, seconds } = await produceAtRate(
+      new FeedbackWriter(redis, Keyspace.flat()),
+      workload,
+      rate,
+    );
     await hooks.waitUntilClustered(redis, service, timeoutSeconds);
     const latencies = await eventToClusteredMs(redis, ids);
     const topDone = await waitForTopModelSummaries(redis, started, timeoutSeconds);
@@ -196,7 +201,7 @@ export async function outageRun(
   try {
     // Some clusters first, so that the outage has centroids in Redis to search.
     const warmUp = items.slice(0, 200);
-    await produceAtRate(new FeedbackWriter(redis), warmUp, 200);
+    await produceAtRate(new FeedbackWriter(redis, Keyspace.flat()), warmUp, 200);
     await hooks.waitUntilClustered(redis, service, timeoutSeconds);
     const during = items.slice(200);
     providers.upstash.inject({ kind: 'unavailable' }, Infinity);
@@ -207,9 +212,14 @@ export async function outageRun(
       providers.upstash.clearFaults();
       return recovery;
     };
-    await produceAtRate(new FeedbackWriter(redis), during, during.length / outageSeconds, (s) => {
-      if (s >= outageSeconds) recover();
-    });
+    await produceAtRate(
+      new FeedbackWriter(redis, Keyspace.flat()),
+      during,
+      during.length / outageSeconds,
+      (s) => {
+        if (s >= outageSeconds) recover();
+      },
+    );
     const { at: recoveredAt, calls: outage503s } = recover();
     await hooks.waitUntilClustered(redis, service, timeoutSeconds);
     return {

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 /**
  * Steps of a scripted run against a started service: find a Redis, import the bundled sample,
  * wait until it is clustered, print the clusters. (`scripts/stand-ins.ts` uses them.)
@@ -60,7 +61,9 @@ export async function importSample(redis: Redis): Promise<number> {
   const { rows, rejected } = await readFeedbackFile(SAMPLE_FILE);
   for (const { line, reason } of rejected) console.warn(`Sample line ${line} skipped: ${reason}`);
   const shuffled = seededShuffle(rows, Date.now() % 2 ** 31);
-  const outcomes = await new FeedbackWriter(redis).writeMany(shuffled.map((row) => row.feedback));
+  const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(
+    shuffled.map((row) => row.feedback),
+  );
   const written = outcomes.filter((o) => o.ok && o.created).length;
   console.log(`Import: wrote ${written} feedback items from ${SAMPLE_FILE}`);
   return written;

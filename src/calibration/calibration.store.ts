@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { Calibration } from './calibration';
 
 /**
@@ -8,11 +8,14 @@ import { Calibration } from './calibration';
  * refining and saving is one step across replicas.
  */
 export class CalibrationStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
 
   async load(model: string): Promise<Calibration> {
     const [sum, count] = await this.redis.hmgetBuffer(
-      ServiceKeys.calibration(model),
+      this.keys.service.calibration(model),
       'sum',
       'count',
     );
@@ -25,7 +28,7 @@ export class CalibrationStore {
   async save(model: string, calibration: Calibration): Promise<void> {
     const sum = Buffer.allocUnsafe(calibration.sum.length * 8);
     calibration.sum.forEach((value, i) => sum.writeDoubleLE(value, i * 8));
-    await this.redis.hset(ServiceKeys.calibration(model), {
+    await this.redis.hset(this.keys.service.calibration(model), {
       sum,
       count: calibration.count,
       updated_at: new Date().toISOString(),
@@ -34,6 +37,6 @@ export class CalibrationStore {
 
   /** Forgets a model's calibration (re-embedding rebuilds it from scratch). */
   async reset(model: string): Promise<void> {
-    await this.redis.del(ServiceKeys.calibration(model));
+    await this.redis.del(this.keys.service.calibration(model));
   }
 }

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { Redis } from 'ioredis';
+import { Keyspace } from '../redis/keyspace';
 import {
   FeedbackFileError,
   ParsedFeedbackFile,
@@ -24,6 +25,7 @@ interface ProduceOptions {
   createdAt?: string;
   textColumn?: string;
   redisUrl: string;
+  project?: string;
   event: boolean;
   rate?: number;
   shuffle?: boolean;
@@ -67,6 +69,10 @@ const program = new Command()
     '--redis-url <url>',
     'Redis URL, database index included',
     process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  )
+  .option(
+    '--project <id>',
+    "write into this project's keys (KEY_LAYOUT=project, CONTRACT §7) instead of the flat ones",
   )
   .option('--no-event', 'write like an old producer: no feedback:events entry')
   .option('--rate <n>', 'items per second (default: as fast as Redis takes them)', positiveNumber)
@@ -117,7 +123,10 @@ async function produce(options: ProduceOptions): Promise<number> {
   try {
     const started = Date.now();
     const outcomes = await writePaced(
-      new FeedbackWriter(redis),
+      new FeedbackWriter(
+        redis,
+        options.project === undefined ? Keyspace.flat() : Keyspace.project(options.project),
+      ),
       rows.map((row) => row.feedback),
       options,
     );

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { decodeInt8Record } from '../item-vectors/int8-record';
-import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from './cluster-state.store';
 
@@ -22,16 +22,19 @@ export interface CurrentMembership {
 export class ClusterMembership {
   private readonly store: ClusterStateStore;
 
-  constructor(private readonly redis: Redis) {
-    this.store = new ClusterStateStore(redis);
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {
+    this.store = new ClusterStateStore(redis, keys);
   }
 
   async current(ids: readonly string[], model: string): Promise<CurrentMembership> {
     const empty = { clusterOf: new Map(), states: new Map(), oldVectors: new Map() };
     if (ids.length === 0) return empty;
-    const recorded = await this.redis.hmget(ServiceKeys.membership, ...ids);
+    const recorded = await this.redis.hmget(this.keys.service.membership, ...ids);
     const read = this.redis.pipeline();
-    for (const id of ids) read.hget(FeedbackKeys.item(id), 'cluster_id');
+    for (const id of ids) read.hget(this.keys.feedback.item(id), 'cluster_id');
     const hashed = ((await read.exec()) ?? []).map(([error, value]) =>
       // A key of another type has no cluster_id; the pipeline parks such an item anyway.
       error ? null : (value as string | null),
@@ -43,7 +46,8 @@ export class ClusterMembership {
     );
     if (candidates.length === 0) return empty;
     const check = this.redis.pipeline();
-    for (const { id, clusterId } of candidates) check.sismember(ClusterKeys.items(clusterId), id);
+    for (const { id, clusterId } of candidates)
+      check.sismember(this.keys.clusters.items(clusterId), id);
     const flags = (await check.exec()) ?? [];
     const clusterOf = new Map<string, string>();
     candidates.forEach(({ id, clusterId }, i) => {
@@ -55,7 +59,7 @@ export class ClusterMembership {
 
     const leaving = [...clusterOf.keys()];
     const { live } = await this.store.load([...new Set(clusterOf.values())], model);
-    const records = await this.redis.hmgetBuffer(ServiceKeys.itemVectors, ...leaving);
+    const records = await this.redis.hmgetBuffer(this.keys.service.itemVectors, ...leaving);
     const oldVectors = new Map<string, Float32Array>();
     leaving.forEach((id, i) => {
       // A vector of another model cannot be taken out of this model's centroid: a record of

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { LiveClusters } from './live-clusters';
 import { decodeCursor, encodeCursor, Page, PagePosition } from '../http/page-cursor';
-import { ClusterKeys, FeedbackKeys } from '../redis/keys';
-import { REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 
 export type ClusterSort = 'size' | 'recent';
 
@@ -31,13 +32,16 @@ interface Ranked {
  */
 @Injectable()
 export class ClusterReader {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
+  ) {}
 
   /** Live clusters, largest or most recently updated first, without their centroids. */
   async list(sort: ClusterSort, limit: number, cursor?: string): Promise<Page<ClusterView>> {
-    const ids = await this.redis.smembers(ClusterKeys.all);
+    const ids = await new LiveClusters(this.redis, this.keys).ids();
     const read = this.redis.pipeline();
-    for (const id of ids) read.hmget(ClusterKeys.cluster(id), 'size', 'updated_at');
+    for (const id of ids) read.hmget(this.keys.clusters.cluster(id), 'size', 'updated_at');
     const replies = (await read.exec()) ?? [];
     const ranked = ids.map((id, i) => {
       const [error, values] = replies[i];
@@ -47,7 +51,7 @@ export class ClusterReader {
       return { id, value: Number.isFinite(value) ? value : 0 };
     });
     const { page, next } = pageOf(ranked, limit, cursor);
-    const hashes = await this.hashes(page.map((r) => ClusterKeys.cluster(r.id)));
+    const hashes = await this.hashes(page.map((r) => this.keys.clusters.cluster(r.id)));
     const items = hashes.map((hash) => clusterView(hash, false));
     return { items, next_cursor: next };
   }
@@ -62,20 +66,22 @@ export class ClusterReader {
     feedbackCursor?: string,
   ): Promise<ClusterDetail | undefined> {
     let resolvedId = id;
-    let hash = await this.redis.hgetall(ClusterKeys.cluster(id));
+    let hash = await this.redis.hgetall(this.keys.clusters.cluster(id));
     for (let hops = 0; hash.status === 'merged' && hash.merged_into; hops++) {
       if (hops >= MAX_MERGE_HOPS) return undefined;
       resolvedId = hash.merged_into;
-      hash = await this.redis.hgetall(ClusterKeys.cluster(resolvedId));
+      hash = await this.redis.hgetall(this.keys.clusters.cluster(resolvedId));
     }
     if (Object.keys(hash).length === 0) return undefined;
 
-    const memberIds = await this.redis.smembers(ClusterKeys.items(resolvedId));
+    const memberIds = await this.redis.smembers(this.keys.clusters.items(resolvedId));
     const scores =
-      memberIds.length === 0 ? [] : await this.redis.zmscore(FeedbackKeys.created, ...memberIds);
+      memberIds.length === 0
+        ? []
+        : await this.redis.zmscore(this.keys.feedback.created, ...memberIds);
     const ranked = memberIds.map((itemId, i) => ({ id: itemId, value: Number(scores[i] ?? 0) }));
     const { page, next } = pageOf(ranked, feedbackLimit, feedbackCursor);
-    const items = await this.hashes(page.map((r) => FeedbackKeys.item(r.id)));
+    const items = await this.hashes(page.map((r) => this.keys.feedback.item(r.id)));
     const detail: ClusterDetail = {
       ...clusterView(hash, true),
       feedback: items.map(feedbackView),

@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
+import { LiveClusters } from './live-clusters';
 import { decodeInt8Record } from '../item-vectors/int8-record';
 import { unpackVector } from '../math/vector-math';
-import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { ClusterState } from '../ports/cluster-state';
 
 /** Cluster changes recorded after a given sequence number. */
@@ -27,7 +28,14 @@ export interface ClusterChangeFeed {
  * changes made by the others.
  */
 export class ClusterStateStore {
-  constructor(private readonly redis: Redis) {}
+  private readonly live: LiveClusters;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {
+    this.live = new LiveClusters(redis, keys);
+  }
 
   /**
    * Changes after `afterSeq` (0 = everything), limited to clusters made by `model`. A reader
@@ -36,8 +44,8 @@ export class ClusterStateStore {
    */
   async changesSince(afterSeq: number, model: string): Promise<ClusterChangeFeed> {
     const [seqText, prunedText] = await this.redis.mget(
-      ServiceKeys.indexSeq,
-      ServiceKeys.indexPrunedSeq,
+      this.keys.service.indexSeq,
+      this.keys.service.indexPrunedSeq,
     );
     const seqNow = Number(seqText ?? 0);
     // The sequence only grows; smaller than what was seen means the data was replaced. A reader
@@ -45,7 +53,7 @@ export class ClusterStateStore {
     const reset = seqNow < afterSeq || (afterSeq > 0 && afterSeq < Number(prunedText ?? 0));
     const from = reset ? 0 : afterSeq;
     if (seqNow <= from) return { seq: seqNow, live: [], removedIds: [], reset };
-    const ids = await this.redis.zrangebyscore(ServiceKeys.indexChanges, `(${from}`, seqNow);
+    const ids = await this.redis.zrangebyscore(this.keys.service.indexChanges, `(${from}`, seqNow);
     const { live, removedIds } = await this.load(ids, model);
     return { seq: seqNow, live, removedIds, reset };
   }
@@ -62,15 +70,21 @@ export class ClusterStateStore {
       const chunk = ids.slice(start, start + CHUNK);
       const pipeline = this.redis.pipeline();
       for (const id of chunk) {
-        pipeline.hmget(ClusterKeys.cluster(id), 'status', 'size', 'embedding_model', 'centroid');
-        pipeline.sismember(ClusterKeys.all, id);
+        pipeline.hmget(
+          this.keys.clusters.cluster(id),
+          'status',
+          'size',
+          'embedding_model',
+          'centroid',
+        );
+        this.live.queueCheck(pipeline, id);
       }
-      pipeline.hmgetBuffer(ServiceKeys.anchors, ...chunk);
+      pipeline.hmgetBuffer(this.keys.service.anchors, ...chunk);
       const replies = (await pipeline.exec()) ?? [];
       const anchors = replies[chunk.length * 2][1] as (Buffer | null)[];
       chunk.forEach((id, i) => {
         const [status, size, clusterModel, centroidText] = replies[i * 2][1] as (string | null)[];
-        const isLive = replies[i * 2 + 1][1] === 1;
+        const isLive = this.live.isLiveReply(replies[i * 2 + 1][1]);
         const centroid =
           isLive && status !== 'merged' && clusterModel === model
             ? parseCentroid(centroidText)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis, Result } from 'ioredis';
-import { FeedbackKeys } from '../redis/keys';
+import { SharedKeys, Keyspace } from '../redis/keyspace';
 import { defineScripts } from '../redis/lua-scripts';
 
 /** A feedback item to write, in the shape producers hand it over (CONTRACT §1, camelCase). */
@@ -185,9 +185,18 @@ declare module 'ioredis' {
   }
 }
 
+/** The fields of a `feedback.updated` event (with `project_id` in the project layout). */
+function updatedEvent(id: string, projectId: string | undefined): string[] {
+  const fields = ['type', 'feedback.updated', 'id', id, 'ts', String(Date.now())];
+  return projectId === undefined ? fields : [...fields, 'project_id', projectId];
+}
+
 /** Writes feedback the way the contract's producers do; used by the CLI, the demo, tests and benchmarks. */
 export class FeedbackWriter {
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {
     defineScripts(redis);
   }
 
@@ -224,10 +233,10 @@ export class FeedbackWriter {
   async update(id: string, text: { title: string; body: string }): Promise<void> {
     await this.redis
       .multi()
-      .hset(FeedbackKeys.item(id), { title: text.title, body: text.body, clustered: 'false' })
-      .hdel(FeedbackKeys.item(id), 'cluster_id', 'clustered_at')
-      .sadd(FeedbackKeys.unclustered, id)
-      .xadd(FeedbackKeys.events, '*', 'type', 'feedback.updated', 'id', id, 'ts', Date.now())
+      .hset(this.keys.feedback.item(id), { title: text.title, body: text.body, clustered: 'false' })
+      .hdel(this.keys.feedback.item(id), 'cluster_id', 'clustered_at')
+      .sadd(this.keys.feedback.unclustered, id)
+      .xadd(SharedKeys.events, '*', ...updatedEvent(id, this.keys.projectId))
       .exec();
   }
 
@@ -264,6 +273,7 @@ export class FeedbackWriter {
     const score = Math.floor(Date.parse(createdAt) / 1000);
     const fields: Record<string, string | undefined> = {
       id,
+      project_id: this.keys.projectId,
       source: feedback.source,
       title: feedback.title ?? '',
       body: feedback.body ?? '',
@@ -278,19 +288,29 @@ export class FeedbackWriter {
       status: feedback.status,
     };
     const keys = [
-      FeedbackKeys.item(id),
-      FeedbackKeys.created,
-      FeedbackKeys.bySource(feedback.source),
-      FeedbackKeys.unclustered,
-      FeedbackKeys.events,
+      this.keys.feedback.item(id),
+      this.keys.feedback.created,
+      this.keys.feedback.bySource(feedback.source),
+      this.keys.feedback.unclustered,
+      SharedKeys.events,
     ];
     if (feedback.externalId !== undefined) {
-      keys.push(FeedbackKeys.external(feedback.source, feedback.externalId));
+      keys.push(this.keys.feedback.external(feedback.source, feedback.externalId));
     }
     const emit = options.emitEvent === false ? '0' : '1';
     const hashArgs = Object.entries(fields).flatMap(([field, value]) =>
       value === undefined ? [] : [field, value],
     );
-    return [keys.length, ...keys, id, String(score), emit, String(Date.now()), ...hashArgs];
+    const project = this.keys.projectId ?? '';
+    return [
+      keys.length,
+      ...keys,
+      id,
+      String(score),
+      emit,
+      String(Date.now()),
+      project,
+      ...hashArgs,
+    ];
   }
 }

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
 import { FeedbackItem, parseFeedbackHash } from './feedback-item';
 
@@ -31,14 +31,17 @@ function isRetiredParking(record: string | null): boolean {
 
 /** Reads feedback for clustering and records the items the service gives up on. */
 export class FeedbackRepository {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
 
   async lookup(ids: readonly string[]): Promise<FeedbackLookup[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) {
-      pipeline.sismember(FeedbackKeys.unclustered, id);
-      pipeline.hgetall(FeedbackKeys.item(id));
+      pipeline.sismember(this.keys.feedback.unclustered, id);
+      pipeline.hgetall(this.keys.feedback.item(id));
     }
     const replies = (await pipeline.exec()) ?? [];
     return ids.map((id, i) => {
@@ -61,7 +64,7 @@ export class FeedbackRepository {
   /** The ids among `ids` still waiting in `feedback:unclustered`. */
   async stillWaiting(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const flags = await this.redis.smismember(FeedbackKeys.unclustered, ...ids);
+    const flags = await this.redis.smismember(this.keys.feedback.unclustered, ...ids);
     return new Set(ids.filter((_, i) => flags[i] === 1));
   }
 
@@ -74,14 +77,14 @@ export class FeedbackRepository {
     return (await runScript(
       this.redis,
       'requeueItems',
-      [FeedbackKeys.unclustered, ...ids.map((id) => FeedbackKeys.item(id))],
+      [this.keys.feedback.unclustered, ...ids.map((id) => this.keys.feedback.item(id))],
       ids,
     )) as number;
   }
 
   /** A waiting id whose hash is gone: nothing left to cluster, so it stops waiting. */
   async forgetMissing(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.redis.srem(FeedbackKeys.unclustered, ...ids);
+    if (ids.length > 0) await this.redis.srem(this.keys.feedback.unclustered, ...ids);
   }
 
   /**
@@ -93,11 +96,11 @@ export class FeedbackRepository {
     if (parked.length === 0) return;
     const at = new Date().toISOString();
     const fields = parked.flatMap(({ id, reason }) => [id, JSON.stringify({ reason, at })]);
-    await this.redis.hset(ServiceKeys.parked, ...fields);
+    await this.redis.hset(this.keys.service.parked, ...fields);
   }
 
   async unpark(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.redis.hdel(ServiceKeys.parked, ...ids);
+    if (ids.length > 0) await this.redis.hdel(this.keys.service.parked, ...ids);
   }
 
   /**
@@ -106,7 +109,7 @@ export class FeedbackRepository {
    */
   async parkedAmong(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const values = await this.redis.hmget(ServiceKeys.parked, ...ids);
+    const values = await this.redis.hmget(this.keys.service.parked, ...ids);
     return new Set(ids.filter((_, i) => values[i] !== null && !isRetiredParking(values[i])));
   }
 }

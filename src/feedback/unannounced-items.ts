@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
-import { REDIS } from '../redis/redis.module';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 
 /** Ids examined per script call (one key each). */
 const PAGE = 500;
@@ -37,11 +37,14 @@ export interface UnannouncedSearch {
  */
 @Injectable()
 export class UnannouncedItems {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
+  ) {}
 
   async search(): Promise<UnannouncedSearch> {
     const [storedWatermark, storedRescan] = await this.redis.hmget(
-      ServiceKeys.unannounced,
+      this.keys.service.unannounced,
       'watermark',
       'rescan',
     );
@@ -50,7 +53,7 @@ export class UnannouncedItems {
 
     if (watermark !== undefined) {
       const lookback = await this.redis.zrevrangebyscore(
-        FeedbackKeys.created,
+        this.keys.feedback.created,
         `(${watermark}`,
         watermark - LOOKBACK_SECONDS,
         'LIMIT',
@@ -64,7 +67,7 @@ export class UnannouncedItems {
     const from = watermark === undefined ? '-inf' : String(watermark);
     for (let offset = 0; offset < FORWARD_LIMIT; offset += PAGE) {
       const page = await this.redis.zrangebyscore(
-        FeedbackKeys.created,
+        this.keys.feedback.created,
         from,
         '+inf',
         'WITHSCORES',
@@ -79,13 +82,17 @@ export class UnannouncedItems {
     }
 
     const rescan = Number(storedRescan ?? 0);
-    const slice = await this.redis.zrange(FeedbackKeys.created, rescan, rescan + RESCAN_LIMIT - 1);
+    const slice = await this.redis.zrange(
+      this.keys.feedback.created,
+      rescan,
+      rescan + RESCAN_LIMIT - 1,
+    );
     await this.adopt(slice, totals);
     const nextRescan = slice.length < RESCAN_LIMIT ? 0 : rescan + slice.length;
 
     const fields: Record<string, string> = { rescan: String(nextRescan) };
     if (watermark !== undefined) fields.watermark = String(watermark);
-    await this.redis.hset(ServiceKeys.unannounced, fields);
+    await this.redis.hset(this.keys.service.unannounced, fields);
     return totals;
   }
 
@@ -95,7 +102,7 @@ export class UnannouncedItems {
       const added = (await runScript(
         this.redis,
         'adoptUnannounced',
-        [FeedbackKeys.unclustered, ...chunk.map((id) => FeedbackKeys.item(id))],
+        [this.keys.feedback.unclustered, ...chunk.map((id) => this.keys.feedback.item(id))],
         chunk,
       )) as number;
       totals.examined += chunk.length;

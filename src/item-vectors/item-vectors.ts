@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { parseFeedbackHash } from '../feedback/feedback-item';
 import { Embedder } from '../ports/embedder.port';
 import { prepareText } from '../text/prepare-text';
-import { FeedbackKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { decodeInt8Record, encodeInt8Record } from './int8-record';
 
 /**
@@ -33,6 +33,7 @@ export class ItemVectors {
 
   constructor(
     private readonly redis: Redis,
+    private readonly keys: Keyspace,
     private readonly embedder: Embedder,
     storage: ItemVectorStorage,
     private readonly maxTextChars: number,
@@ -64,7 +65,7 @@ export class ItemVectors {
   async readStored(ids: readonly string[]): Promise<Map<string, Float32Array>> {
     const found = new Map<string, Float32Array>();
     if (!this.stored || ids.length === 0) return found;
-    const records = await this.redis.hmgetBuffer(ServiceKeys.itemVectors, ...ids);
+    const records = await this.redis.hmgetBuffer(this.keys.service.itemVectors, ...ids);
     ids.forEach((id, i) => {
       const record = records[i];
       const vector = record ? decodeInt8Record(record, this.embedder.model) : undefined;
@@ -83,7 +84,7 @@ export class ItemVectors {
     for (let start = 0; start < ids.length; start += READ_CHUNK) {
       const chunk = ids.slice(start, start + READ_CHUNK);
       const read = this.redis.pipeline();
-      for (const id of chunk) read.hgetall(FeedbackKeys.item(id));
+      for (const id of chunk) read.hgetall(this.keys.feedback.item(id));
       const replies = (await read.exec()) ?? [];
       const prepared: PreparedItem[] = [];
       chunk.forEach((id, i) => {

@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import Redis, { ChainableCommander } from 'ioredis';
 import { decodeCursor, encodeCursor, Page } from '../http/page-cursor';
-import { JobKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
-import { REDIS } from '../redis/redis.module';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import {
   ClusterJob,
   emptyJobStats,
@@ -23,7 +23,10 @@ import { JOB_STREAM, JOB_STREAM_MAX_LEN } from './jobs.constants';
  */
 @Injectable()
 export class ClusterJobRepository {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
+  ) {}
 
   /**
    * Writes a new job record and indexes it; `alongside` adds commands to the same MULTI
@@ -32,14 +35,14 @@ export class ClusterJobRepository {
   async create(job: ClusterJob, alongside?: (multi: ChainableCommander) => void): Promise<void> {
     const multi = this.redis
       .multi()
-      .hset(JobKeys.job(job.id), toHash(job))
-      .zadd(JobKeys.recent, Math.floor(Date.parse(job.created_at) / 1000), job.id);
+      .hset(this.keys.jobs.job(job.id), toHash(job))
+      .zadd(this.keys.jobs.recent, Math.floor(Date.parse(job.created_at) / 1000), job.id);
     alongside?.(multi);
     await execOrThrow(multi);
   }
 
   async get(id: string): Promise<ClusterJob | undefined> {
-    return fromHash(await this.redis.hgetall(JobKeys.job(id)));
+    return fromHash(await this.redis.hgetall(this.keys.jobs.job(id)));
   }
 
   /**
@@ -52,7 +55,7 @@ export class ClusterJobRepository {
     const claimed = await runScript(
       this.redis,
       'claimJob',
-      [JobKeys.job(id), ServiceKeys.jobHeartbeats],
+      [this.keys.jobs.job(id), this.keys.service.jobHeartbeats],
       [
         owner,
         id,
@@ -87,7 +90,7 @@ export class ClusterJobRepository {
    */
   async redispatchSilent(cutoffMs: number, limit: number): Promise<string[]> {
     const silent = await this.redis.zrangebyscore(
-      ServiceKeys.jobHeartbeats,
+      this.keys.service.jobHeartbeats,
       '-inf',
       cutoffMs,
       'LIMIT',
@@ -96,14 +99,14 @@ export class ClusterJobRepository {
     );
     const redispatched: string[] = [];
     for (const id of silent) {
-      const trigger = await this.redis.hget(JobKeys.job(id), 'trigger');
+      const trigger = await this.redis.hget(this.keys.jobs.job(id), 'trigger');
       // A record removed meanwhile has nothing left to reclaim.
-      if (trigger === null) await this.redis.zrem(ServiceKeys.jobHeartbeats, id);
+      if (trigger === null) await this.redis.zrem(this.keys.service.jobHeartbeats, id);
       if (trigger !== 'cli') continue;
       const handed = await runScript(
         this.redis,
         'redispatchJob',
-        [ServiceKeys.jobHeartbeats, JOB_STREAM],
+        [this.keys.service.jobHeartbeats, JOB_STREAM],
         [id, cutoffMs, JOB_STREAM_MAX_LEN],
       );
       if (handed === 1) redispatched.push(id);
@@ -148,7 +151,7 @@ export class ClusterJobRepository {
     const written = await runScript(
       this.redis,
       'updateJob',
-      [JobKeys.job(id), ServiceKeys.jobHeartbeats],
+      [this.keys.jobs.job(id), this.keys.service.jobHeartbeats],
       [owner, id, finishes ? '' : Date.now(), ...Object.entries(fields).flat()],
     );
     return written === 1;
@@ -161,18 +164,20 @@ export class ClusterJobRepository {
    */
   async pruneFinished(cutoff: number, limit: number): Promise<number> {
     const ids = await this.redis.zrangebyscore(
-      JobKeys.recent,
+      this.keys.jobs.recent,
       '-inf',
       `(${cutoff}`,
       'LIMIT',
       0,
       limit,
     );
-    const statuses = await Promise.all(ids.map((id) => this.redis.hget(JobKeys.job(id), 'status')));
+    const statuses = await Promise.all(
+      ids.map((id) => this.redis.hget(this.keys.jobs.job(id), 'status')),
+    );
     const finished = ids.filter((_, i) => statuses[i] !== 'pending' && statuses[i] !== 'running');
     if (finished.length === 0) return 0;
-    const multi = this.redis.multi().zrem(JobKeys.recent, ...finished);
-    for (const id of finished) multi.del(JobKeys.job(id));
+    const multi = this.redis.multi().zrem(this.keys.jobs.recent, ...finished);
+    for (const id of finished) multi.del(this.keys.jobs.job(id));
     await execOrThrow(multi);
     return finished.length;
   }
@@ -182,13 +187,13 @@ export class ClusterJobRepository {
     const after = cursor === undefined ? undefined : decodeCursor(cursor);
     let ids: Array<{ id: string; score: number }>;
     if (after === undefined) {
-      ids = pairs(await this.redis.zrevrange(JobKeys.recent, 0, limit, 'WITHSCORES'));
+      ids = pairs(await this.redis.zrevrange(this.keys.jobs.recent, 0, limit, 'WITHSCORES'));
     } else {
       // Jobs sharing the cursor's score (same second) come before or after it by id.
-      const ties = await this.redis.zcount(JobKeys.recent, after.value, after.value);
+      const ties = await this.redis.zcount(this.keys.jobs.recent, after.value, after.value);
       const rows = pairs(
         await this.redis.zrevrangebyscore(
-          JobKeys.recent,
+          this.keys.jobs.recent,
           after.value,
           '-inf',
           'WITHSCORES',
@@ -212,7 +217,7 @@ export class ClusterJobRepository {
   private async getMany(ids: readonly string[]): Promise<ClusterJob[]> {
     if (ids.length === 0) return [];
     const read = this.redis.pipeline();
-    for (const id of ids) read.hgetall(JobKeys.job(id));
+    for (const id of ids) read.hgetall(this.keys.jobs.job(id));
     const replies = (await read.exec()) ?? [];
     const jobs: ClusterJob[] = [];
     for (const [error, hash] of replies) {

@@ -6,8 +6,8 @@ import { UnannouncedItems } from '../feedback/unannounced-items';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { addStats, BatchStats, emptyStats } from '../pipeline/batch-stats';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
-import { FeedbackKeys } from '../redis/keys';
-import { REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { JobFilters } from './job-data';
 import { UNCLUSTERED_SCAN_COUNT } from './jobs.constants';
 
@@ -30,6 +30,7 @@ export class UnclusteredPass {
   constructor(
     private readonly unannounced: UnannouncedItems,
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
     private readonly pipeline: ClusteringPipeline,
     private readonly feedback: FeedbackRepository,
     private readonly metrics: ClusteringMetrics,
@@ -62,7 +63,7 @@ export class UnclusteredPass {
     let cursor = '0';
     do {
       const [next, page] = await this.redis.sscan(
-        FeedbackKeys.unclustered,
+        this.keys.feedback.unclustered,
         cursor,
         'COUNT',
         UNCLUSTERED_SCAN_COUNT,
@@ -90,7 +91,7 @@ export class UnclusteredPass {
   private async matching(ids: string[], filter: ItemFilter): Promise<string[]> {
     if (ids.length === 0 || (!filter.sources && filter.sinceMs === undefined)) return ids;
     const read = this.redis.pipeline();
-    for (const id of ids) read.hmget(FeedbackKeys.item(id), 'source', 'created_at');
+    for (const id of ids) read.hmget(this.keys.feedback.item(id), 'source', 'created_at');
     const replies = (await read.exec()) ?? [];
     return ids.filter((_, i) => {
       const [error, values] = replies[i];

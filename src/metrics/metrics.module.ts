@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
-import { FeedbackKeys } from '../redis/keys';
+import { SharedKeys } from '../redis/keyspace';
 import { REDIS } from '../redis/redis.module';
 import { ClusteringMetrics } from './clustering-metrics';
 import { MetricsController } from './metrics.controller';
@@ -15,7 +15,7 @@ import { StreamBacklog } from './stream-backlog';
       provide: StreamBacklog,
       inject: [REDIS, Environment],
       useFactory: (redis: Redis, env: Environment) =>
-        new StreamBacklog(redis, FeedbackKeys.events, env.CONSUMER_GROUP),
+        new StreamBacklog(redis, SharedKeys.events, env.CONSUMER_GROUP),
     },
     {
       provide: ClusteringMetrics,

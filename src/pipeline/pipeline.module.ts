@@ -8,8 +8,8 @@ import { FeedbackRepository } from '../feedback/feedback.repository';
 import { ItemVectors } from '../item-vectors/item-vectors';
 import { ProvidersModule } from '../providers/providers.module';
 import { DistributedLock } from '../redis/distributed-lock';
-import { ServiceKeys } from '../redis/keys';
-import { REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignStage } from './assign/assign-stage';
 import { ClusteringPipeline } from './clustering-pipeline';
@@ -28,25 +28,31 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
   providers: [
     {
       provide: FeedbackRepository,
-      inject: [REDIS],
-      useFactory: (r: Redis) => new FeedbackRepository(r),
+      inject: [REDIS, KEYSPACE],
+      useFactory: (r: Redis, keys: Keyspace) => new FeedbackRepository(r, keys),
     },
     {
       provide: ItemVectors,
-      inject: [REDIS, EMBEDDER, Environment],
-      useFactory: (redis: Redis, embedder: Embedder, env: Environment) =>
-        new ItemVectors(redis, embedder, env.ITEM_VECTORS, env.MAX_TEXT_CHARS),
+      inject: [REDIS, KEYSPACE, EMBEDDER, Environment],
+      useFactory: (redis: Redis, keys: Keyspace, embedder: Embedder, env: Environment) =>
+        new ItemVectors(redis, keys, embedder, env.ITEM_VECTORS, env.MAX_TEXT_CHARS),
     },
     {
       provide: EmbedRetrySchedule,
-      inject: [REDIS],
-      useFactory: (r: Redis) => new EmbedRetrySchedule(r),
+      inject: [REDIS, KEYSPACE],
+      useFactory: (r: Redis, keys: Keyspace) => new EmbedRetrySchedule(r, keys),
     },
     {
       provide: SummarizeStage,
-      inject: [REDIS, SUMMARIZER, ItemVectors, Environment],
-      useFactory: (redis: Redis, summarizer: Summarizer, vectors: ItemVectors, env: Environment) =>
-        new SummarizeStage(redis, summarizer, new ExtractiveSummarizer(), vectors, {
+      inject: [REDIS, KEYSPACE, SUMMARIZER, ItemVectors, Environment],
+      useFactory: (
+        redis: Redis,
+        keys: Keyspace,
+        summarizer: Summarizer,
+        vectors: ItemVectors,
+        env: Environment,
+      ) =>
+        new SummarizeStage(redis, keys, summarizer, new ExtractiveSummarizer(), vectors, {
           growth: env.RESUMMARIZE_GROWTH,
           maxTextChars: env.MAX_TEXT_CHARS,
         }),
@@ -55,6 +61,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
       provide: ClusteringPipeline,
       inject: [
         REDIS,
+        KEYSPACE,
         Environment,
         EMBEDDER,
         VECTOR_INDEX,
@@ -65,6 +72,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
       ],
       useFactory: (
         redis: Redis,
+        keys: Keyspace,
         env: Environment,
         embedder: Embedder,
         index: VectorIndex,
@@ -74,15 +82,15 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         itemVectors: ItemVectors,
       ) => {
         const assign = new AssignStage(
-          new DistributedLock(redis, ServiceKeys.assignLock, ASSIGN_LOCK_TTL_MS),
+          new DistributedLock(redis, keys.service.assignLock, ASSIGN_LOCK_TTL_MS),
           index,
           feedback,
-          new ClusterMembership(redis),
-          new BatchPersister(redis, itemVectors, {
+          new ClusterMembership(redis, keys),
+          new BatchPersister(redis, keys, itemVectors, {
             queueNew: summarize.queuesNewClusters,
             growth: summarize.growth,
           }),
-          new CalibrationSource(new CalibrationStore(redis), embedder),
+          new CalibrationSource(new CalibrationStore(redis, keys), embedder),
           embedder.model,
           {
             joinThreshold: env.JOIN_THRESHOLD,

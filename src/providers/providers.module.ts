@@ -6,7 +6,8 @@ import { finishesWithin } from '../lifecycle/shutdown-deadline';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { Embedder, EMBEDDER } from '../ports/embedder.port';
 import { Summarizer, SUMMARIZER } from '../ports/summarizer.port';
-import { REDIS } from '../redis/redis.module';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { EmbeddedVectorIndex } from './embedded/embedded-vector-index';
 import { GeminiEmbedder } from './gemini/gemini-embedder';
@@ -68,21 +69,22 @@ function hostOf(url: string): string {
     },
     {
       provide: VECTOR_INDEX,
-      inject: [REDIS, EMBEDDER, Environment, ClusteringMetrics],
+      inject: [REDIS, KEYSPACE, EMBEDDER, Environment, ClusteringMetrics],
       useFactory: async (
         redis: Redis,
+        keys: Keyspace,
         embedder: Embedder,
         env: Environment,
         metrics: ClusteringMetrics,
       ): Promise<VectorIndex> => {
-        const store = new ClusterStateStore(redis);
+        const store = new ClusterStateStore(redis, keys);
         const url = env.UPSTASH_VECTOR_REST_URL;
         const token = env.UPSTASH_VECTOR_REST_TOKEN;
         if (!url || !token) {
           logger.log(`vector index: embedded (in process, mirrored from Redis)`);
           return new EmbeddedVectorIndex(store, embedder.model, embedder.dimensions);
         }
-        const index = new UpstashVectorIndex(store, redis, {
+        const index = new UpstashVectorIndex(store, redis, keys, {
           url,
           token,
           model: embedder.model,

@@ -2,9 +2,12 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import Redis from 'ioredis';
 import { ConfigModule } from '../config/config.module';
 import { Environment } from '../config/environment';
+import { Keyspace } from './keyspace';
 
 /** Injection token of the shared command connection. Blocking reads use their own (see `RedisConnections`). */
 export const REDIS = Symbol('Redis');
+/** Injection token of the `Keyspace` the replica's services name their keys in (KEY_LAYOUT). */
+export const KEYSPACE = Symbol('Keyspace');
 
 /** Makes connections to the configured Redis and closes every one on shutdown. */
 @Injectable()
@@ -43,7 +46,8 @@ export class RedisConnections implements OnApplicationShutdown {
       inject: [RedisConnections],
       useFactory: (connections: RedisConnections) => connections.create('commands'),
     },
+    { provide: KEYSPACE, useValue: Keyspace.flat() },
   ],
-  exports: [REDIS, RedisConnections],
+  exports: [REDIS, KEYSPACE, RedisConnections],
 })
 export class RedisModule {}

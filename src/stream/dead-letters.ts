@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ServiceKeys } from '../redis/keys';
+import { SharedKeys } from '../redis/keyspace';
 import { StreamEntry } from './stream-entry';
 
 /**
@@ -15,7 +15,7 @@ export class DeadLetters {
     const pipeline = this.redis.pipeline();
     for (const { entry, reason, deliveries } of entries) {
       pipeline.xadd(
-        ServiceKeys.deadLetters,
+        SharedKeys.deadLetters,
         'MAXLEN',
         '~',
         100_000,

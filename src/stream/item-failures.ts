@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ServiceKeys } from '../redis/keys';
+import { SharedKeys } from '../redis/keyspace';
 
 /**
  * The service's own count of attempts that failed because of the item itself, per stream
@@ -15,25 +15,25 @@ export class ItemFailureCounts {
 
   /** Counts one more attempt of `entryId` on its own; returns the attempts so far. */
   async begin(entryId: string): Promise<number> {
-    return this.redis.hincrby(ServiceKeys.streamItemFailures, entryId, 1);
+    return this.redis.hincrby(SharedKeys.streamItemFailures, entryId, 1);
   }
 
   /** Takes back the attempt begun last: the consumer stopped during an outage, not the item's doing. */
   async takeBack(entryId: string): Promise<void> {
-    await this.redis.hincrby(ServiceKeys.streamItemFailures, entryId, -1);
+    await this.redis.hincrby(SharedKeys.streamItemFailures, entryId, -1);
   }
 
   /** The counted attempts of each entry (0 when none). */
   async of(entryIds: readonly string[]): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     if (entryIds.length === 0) return counts;
-    const values = await this.redis.hmget(ServiceKeys.streamItemFailures, ...entryIds);
+    const values = await this.redis.hmget(SharedKeys.streamItemFailures, ...entryIds);
     entryIds.forEach((id, i) => counts.set(id, Number(values[i] ?? 0) || 0));
     return counts;
   }
 
   /** Forgets entries that were acknowledged or dead-lettered. */
   async forget(entryIds: readonly string[]): Promise<void> {
-    if (entryIds.length > 0) await this.redis.hdel(ServiceKeys.streamItemFailures, ...entryIds);
+    if (entryIds.length > 0) await this.redis.hdel(SharedKeys.streamItemFailures, ...entryIds);
   }
 }

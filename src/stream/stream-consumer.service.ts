@@ -11,7 +11,7 @@ import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
 import { EmbedRetrySchedule } from '../pipeline/embed/embed-retry-schedule';
-import { FeedbackKeys } from '../redis/keys';
+import { SharedKeys } from '../redis/keyspace';
 import { REDIS, RedisConnections } from '../redis/redis.module';
 import { uniqueConsumerName } from './consumer-name';
 import { DeadLetters } from './dead-letters';
@@ -41,7 +41,7 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
     this.stream = new EventStream(
       redis,
       connections.create('stream-reader'),
-      FeedbackKeys.events,
+      SharedKeys.events,
       env.CONSUMER_GROUP,
       env.CONSUMER_NAME ?? uniqueConsumerName(),
     );

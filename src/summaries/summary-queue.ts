@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { DescribedCluster } from '../pipeline/summarize/summarize-stage';
-import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
 
 /** A queue entry this replica holds until it completes or releases it (or the claim lapses). */
@@ -18,6 +18,7 @@ export interface SummaryClaim {
 export class SummaryQueue {
   constructor(
     private readonly redis: Redis,
+    private readonly keys: Keyspace,
     private readonly claimMs: number,
     /** Growth since a summary, as a fraction, that makes a cluster due again. */
     private readonly growth: number,
@@ -27,7 +28,7 @@ export class SummaryQueue {
     const reply = (await runScript(
       this.redis,
       'claimSummary',
-      [ServiceKeys.summaryQueue, ServiceKeys.summaryClaims],
+      [this.keys.service.summaryQueue, this.keys.service.summaryClaims],
       [Date.now(), this.claimMs],
     )) as [string, string] | null;
     return reply ? { clusterId: reply[0], priority: Number(reply[1]) } : undefined;
@@ -40,11 +41,11 @@ export class SummaryQueue {
       this.redis,
       'completeSummary',
       [
-        ClusterKeys.cluster(clusterId),
-        ClusterKeys.all,
-        ServiceKeys.summaryQueue,
-        ServiceKeys.summaryClaims,
-        ServiceKeys.summarizedAt,
+        this.keys.clusters.cluster(clusterId),
+        this.keys.clusters.all,
+        this.keys.service.summaryQueue,
+        this.keys.service.summaryClaims,
+        this.keys.service.summarizedAt,
       ],
       [
         clusterId,
@@ -59,6 +60,7 @@ export class SummaryQueue {
           github_repo_url: summary.githubRepoUrl ?? '',
         }),
       ],
+      this.keys,
     );
     return written === 1;
   }
@@ -67,21 +69,22 @@ export class SummaryQueue {
   async drop(clusterId: string): Promise<void> {
     await this.redis
       .multi()
-      .zrem(ServiceKeys.summaryQueue, clusterId)
-      .zrem(ServiceKeys.summaryClaims, clusterId)
+      .zrem(this.keys.service.summaryQueue, clusterId)
+      .zrem(this.keys.service.summaryClaims, clusterId)
       .exec();
   }
 
   /** Gives claimed entries back at once (shutdown, a failed call): any replica may take them. */
   async release(clusterIds: readonly string[]): Promise<void> {
-    if (clusterIds.length > 0) await this.redis.zrem(ServiceKeys.summaryClaims, ...clusterIds);
+    if (clusterIds.length > 0)
+      await this.redis.zrem(this.keys.service.summaryClaims, ...clusterIds);
   }
 
   /** Queues clusters found stale elsewhere (sweeps), keeping the entry's rank if higher. */
   async enqueue(entries: ReadonlyArray<{ clusterId: string; priority: number }>): Promise<void> {
     if (entries.length === 0) return;
     await this.redis.zadd(
-      ServiceKeys.summaryQueue,
+      this.keys.service.summaryQueue,
       'GT',
       ...entries.flatMap((e) => [e.priority, e.clusterId]),
     );

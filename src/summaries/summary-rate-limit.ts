@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ServiceKeys } from '../redis/keys';
+import { SharedKeys } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
 
 /**
@@ -23,7 +23,7 @@ export class SummaryRateLimit {
       await runScript(
         this.redis,
         'takeSummaryToken',
-        [ServiceKeys.summaryTokens],
+        [SharedKeys.summaryTokens],
         [this.perMinute, this.capacity],
       ),
     );

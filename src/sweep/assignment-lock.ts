@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DistributedLock, LockLease } from '../redis/distributed-lock';
-import { ServiceKeys } from '../redis/keys';
-import { REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 
 /** As the pipeline's: a holder that dies frees the lock within this time. */
 const ASSIGN_LOCK_TTL_MS = 15_000;
@@ -21,8 +21,8 @@ export class AssignmentLockTimeoutError extends Error {
 export class AssignmentLock {
   private readonly lock: DistributedLock;
 
-  constructor(@Inject(REDIS) redis: Redis) {
-    this.lock = new DistributedLock(redis, ServiceKeys.assignLock, ASSIGN_LOCK_TTL_MS);
+  constructor(@Inject(REDIS) redis: Redis, @Inject(KEYSPACE) keys: Keyspace) {
+    this.lock = new DistributedLock(redis, keys.service.assignLock, ASSIGN_LOCK_TTL_MS);
   }
 
   async run<T>(work: (lease: LockLease) => Promise<T>): Promise<T> {

@@ -11,8 +11,8 @@ import { normalize } from '../math/vector-math';
 import { EMBEDDER, Embedder } from '../ports/embedder.port';
 import { needsSummary } from '../pipeline/summarize/summarize-stage';
 import { SummaryQueue, summaryPriority } from '../summaries/summary-queue';
-import { ClusterKeys, RetiredServiceKeys, ServiceKeys } from '../redis/keys';
-import { REDIS } from '../redis/redis.module';
+import { Keyspace } from '../redis/keyspace';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { TimeSlice } from '../runtime/time-slice';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AbsorbParams, planAbsorptions, stillAbsorbable } from './absorb-plan';
@@ -59,6 +59,7 @@ export class ClusterMaintenance {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
     @Inject(EMBEDDER) private readonly embedder: Embedder,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly merger: ClusterMerger,
@@ -69,15 +70,15 @@ export class ClusterMaintenance {
     private readonly metrics: ClusteringMetrics,
     private readonly env: Environment,
   ) {
-    this.store = new ClusterStateStore(redis);
-    this.calibrations = new CalibrationStore(redis);
+    this.store = new ClusterStateStore(redis, keys);
+    this.calibrations = new CalibrationStore(redis, keys);
   }
 
   async run(lease: SweepLease): Promise<MaintenanceStats> {
     const model = this.embedder.model;
-    await this.redis.unlink(...RetiredServiceKeys);
-    const seqAtStart = Number((await this.redis.get(ServiceKeys.indexSeq)) ?? 0);
-    let cursor = Number((await this.redis.get(ServiceKeys.sweepCursor)) ?? 0);
+    await this.redis.unlink(...this.keys.retired);
+    const seqAtStart = Number((await this.redis.get(this.keys.service.indexSeq)) ?? 0);
+    let cursor = Number((await this.redis.get(this.keys.service.sweepCursor)) ?? 0);
     // A feed that went backwards (data replaced under us) makes every cluster new to us.
     if (cursor > seqAtStart) cursor = 0;
     const calibration = await this.calibrations.load(model);
@@ -96,7 +97,7 @@ export class ClusterMaintenance {
     while (cursor < seqAtStart && examined < this.env.SWEEP_MAX_CLUSTERS) {
       lease.assertHeld();
       const step = await this.redis.zrangebyscore(
-        ServiceKeys.indexChanges,
+        this.keys.service.indexChanges,
         `(${cursor}`,
         seqAtStart,
         'WITHSCORES',
@@ -131,7 +132,7 @@ export class ClusterMaintenance {
       await this.collectSummaryDue(remaining, summaryDue);
 
       cursor = Number(step[step.length - 1]);
-      await this.redis.set(ServiceKeys.sweepCursor, cursor);
+      await this.redis.set(this.keys.service.sweepCursor, cursor);
     }
 
     lease.assertHeld();
@@ -251,7 +252,7 @@ export class ClusterMaintenance {
     const members: Array<{ id: string; cluster: ClusterState }> = [];
     const read = this.redis.pipeline();
     const sampled = states.filter((s) => s.size >= 2);
-    for (const state of sampled) read.srandmember(ClusterKeys.items(state.id), budget);
+    for (const state of sampled) read.srandmember(this.keys.clusters.items(state.id), budget);
     const replies = (await read.exec()) ?? [];
     sampled.forEach((cluster, i) => {
       const [error, ids] = replies[i];
@@ -294,7 +295,7 @@ export class ClusterMaintenance {
   /** Adds the examined clusters whose summary is missing or stale (the pipeline's growth rule). */
   private async collectSummaryDue(states: readonly ClusterState[], due: Set<string>) {
     if (states.length === 0 || due.size >= this.env.SWEEP_MAX_SUMMARIES) return;
-    const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...states.map((s) => s.id));
+    const last = await this.redis.hmget(this.keys.service.summarizedAt, ...states.map((s) => s.id));
     states.forEach((s, i) => {
       if (due.size >= this.env.SWEEP_MAX_SUMMARIES) return;
       if (needsSummary(s.size, Number(last[i] ?? 0), this.env.RESUMMARIZE_GROWTH)) due.add(s.id);
@@ -314,7 +315,7 @@ export class ClusterMaintenance {
     if (limit === 0 || ids.length === 0) return 0;
     const { live } = await this.store.load(ids.slice(0, limit), model);
     if (live.length === 0) return 0;
-    const last = await this.redis.hmget(ServiceKeys.summarizedAt, ...live.map((s) => s.id));
+    const last = await this.redis.hmget(this.keys.service.summarizedAt, ...live.map((s) => s.id));
     await this.summaries.enqueue(
       live.map((state, i) => ({
         clusterId: state.id,

@@ -3,24 +3,26 @@ import Redis from 'ioredis';
 import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { mergeMeans } from '../math/vector-math';
-import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
-import { REDIS } from '../redis/redis.module';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
 import { MergePair, survivorFirst } from './merge-plan';
 
 /** The KEYS of `merge-clusters.lua`, in its order. */
-export const MERGE_CLUSTERS_KEYS = [
-  ServiceKeys.assignLock,
-  ClusterKeys.all,
-  ServiceKeys.indexSeq,
-  ServiceKeys.indexChanges,
-  ServiceKeys.centroids,
-  ServiceKeys.anchors,
-  ServiceKeys.membership,
-];
+export function mergeClustersKeys(keys: Keyspace): string[] {
+  return [
+    keys.service.assignLock,
+    keys.clusters.all,
+    keys.service.indexSeq,
+    keys.service.indexChanges,
+    keys.service.centroids,
+    keys.service.anchors,
+    keys.service.membership,
+  ];
+}
 
 /** A merge as executed: the survivor's new state, the absorbed id and the items moved. */
 export interface MergeOutcome {
@@ -41,10 +43,11 @@ export class ClusterMerger {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly lock: AssignmentLock,
   ) {
-    this.store = new ClusterStateStore(redis);
+    this.store = new ClusterStateStore(redis, keys);
   }
 
   /**
@@ -67,15 +70,21 @@ export class ClusterMerger {
         absorbed.centroid,
         absorbed.size,
       );
-      const movedItems = (await runScript(this.redis, 'mergeClusters', MERGE_CLUSTERS_KEYS, [
-        lease.token,
-        survivor.id,
-        absorbed.id,
-        survivor.size,
-        absorbed.size,
-        new Date().toISOString(),
-        centroidJson(centroid),
-      ])) as number;
+      const movedItems = (await runScript(
+        this.redis,
+        'mergeClusters',
+        mergeClustersKeys(this.keys),
+        [
+          lease.token,
+          survivor.id,
+          absorbed.id,
+          survivor.size,
+          absorbed.size,
+          new Date().toISOString(),
+          centroidJson(centroid),
+        ],
+        this.keys,
+      )) as number;
       return {
         survivor: { ...survivor, centroid, size: survivor.size + absorbed.size },
         absorbedId: absorbed.id,
@@ -89,7 +98,9 @@ export class ClusterMerger {
   /** Live states of `ids`, with sizes as the member sets count them (what the script checks). */
   private async freshStates(ids: string[], model: string): Promise<ClusterState[]> {
     const { live } = await this.store.load(ids, model);
-    const sizes = await Promise.all(live.map((s) => this.redis.scard(ClusterKeys.items(s.id))));
+    const sizes = await Promise.all(
+      live.map((s) => this.redis.scard(this.keys.clusters.items(s.id))),
+    );
     return live.map((state, i) => ({ ...state, size: sizes[i] }));
   }
 }

@@ -5,23 +5,25 @@ import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { MAX_SOURCE_CHARS } from '../feedback/feedback-item';
 import { ItemVectors } from '../item-vectors/item-vectors';
 import { meanWith } from '../math/vector-math';
-import { ClusterKeys, ServiceKeys } from '../redis/keys';
+import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
-import { REDIS } from '../redis/redis.module';
+import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignmentLock } from './assignment-lock';
 import { centroidJson } from './centroid-json';
 import { PlannedMove, removeFromMean } from './move-plan';
 
 /** The KEYS of `move-items.lua`, in its order. */
-export const MOVE_ITEMS_KEYS = [
-  ServiceKeys.assignLock,
-  ClusterKeys.all,
-  ServiceKeys.indexSeq,
-  ServiceKeys.indexChanges,
-  ServiceKeys.centroids,
-  ServiceKeys.membership,
-];
+export function moveItemsKeys(keys: Keyspace): string[] {
+  return [
+    keys.service.assignLock,
+    keys.clusters.all,
+    keys.service.indexSeq,
+    keys.service.indexChanges,
+    keys.service.centroids,
+    keys.service.membership,
+  ];
+}
 
 /** Moves written per script call (and per hold of the assignment lock). */
 const MOVES_PER_WRITE = 100;
@@ -43,11 +45,12 @@ export class ItemMover {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @Inject(KEYSPACE) private readonly keys: Keyspace,
     @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
     private readonly lock: AssignmentLock,
     private readonly itemVectors: ItemVectors,
   ) {
-    this.store = new ClusterStateStore(redis);
+    this.store = new ClusterStateStore(redis, keys);
   }
 
   async apply(moves: readonly PlannedMove[], model: string): Promise<MovesOutcome> {
@@ -67,8 +70,8 @@ export class ItemMover {
     const clusterIds = [...new Set(moves.flatMap((m) => [m.from, m.to]))];
     const { live } = await this.store.load(clusterIds, model);
     const read = this.redis.pipeline();
-    for (const state of live) read.scard(ClusterKeys.items(state.id));
-    for (const move of moves) read.sismember(ClusterKeys.items(move.from), move.itemId);
+    for (const state of live) read.scard(this.keys.clusters.items(state.id));
+    for (const move of moves) read.sismember(this.keys.clusters.items(move.from), move.itemId);
     const replies = (await read.exec()) ?? [];
     for (const [error] of replies) if (error) throw error;
     const vectors = await this.itemVectors.load(moves.map((m) => m.itemId));
@@ -103,11 +106,13 @@ export class ItemMover {
       clusters,
       sourceChars: MAX_SOURCE_CHARS,
     };
-    const moved = (await runScript(this.redis, 'moveItems', MOVE_ITEMS_KEYS, [
-      token,
-      new Date().toISOString(),
-      JSON.stringify(plan),
-    ])) as number;
+    const moved = (await runScript(
+      this.redis,
+      'moveItems',
+      moveItemsKeys(this.keys),
+      [token, new Date().toISOString(), JSON.stringify(plan)],
+      this.keys,
+    )) as number;
     return { moved, touched: touchedIds.map((id) => working.get(id) as ClusterState) };
   }
 }

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { CalibrationStore } from '../../src/calibration/calibration.store';
@@ -86,7 +87,7 @@ describe('calibrated clustering through the Gemini adapter, at hosted-model scal
       );
       // Interleaved arrival, as real feedback comes in.
       rows.sort((a, b) => TOPICS[a.topic].indexOf(a.title) - TOPICS[b.topic].indexOf(b.title));
-      const outcomes = await new FeedbackWriter(redis).writeMany(
+      const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(
         rows.map((r) => ({ source: 'manual', title: r.title })),
       );
       const ids = outcomes.map((o) => (o.ok ? o.id : ''));
@@ -121,7 +122,7 @@ describe('calibrated clustering through the Gemini adapter, at hosted-model scal
 
       // The model's calibration is kept in Redis: the reference texts it started from, then
       // every item it clustered.
-      const calibration = await new CalibrationStore(redis).load(MODEL);
+      const calibration = await new CalibrationStore(redis, Keyspace.flat()).load(MODEL);
       expect(calibration.count).toBe(REFERENCE_TEXTS.length + rows.length);
       expect(calibration.background).toBeGreaterThan(background - 0.15);
     },

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -31,7 +32,7 @@ describe('cluster reads over HTTP', () => {
   beforeEach(async () => {
     redis = await openTestRedis(DB);
     items.clear();
-    const writer = new FeedbackWriter(redis);
+    const writer = new FeedbackWriter(redis, Keyspace.flat());
     // Clusters as the service writes them; the dashboard adds fields of its own (github_pr_url).
     const clusters = [
       {

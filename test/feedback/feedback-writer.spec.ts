@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { Redis } from 'ioredis';
 import {
   FeedbackValidationError,
@@ -18,7 +19,7 @@ describe('FeedbackWriter', () => {
   beforeEach(async () => {
     redis = new Redis(REDIS_URL, { db: DB });
     await redis.flushdb();
-    writer = new FeedbackWriter(redis);
+    writer = new FeedbackWriter(redis, Keyspace.flat());
   });
 
   afterEach(async () => {
@@ -121,7 +122,7 @@ describe('FeedbackWriter', () => {
   it('creates exactly one item when writers race on the same external id', async () => {
     const otherClient = new Redis(REDIS_URL, { db: DB });
     try {
-      const writers = [writer, new FeedbackWriter(otherClient)];
+      const writers = [writer, new FeedbackWriter(otherClient, Keyspace.flat())];
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
           writers[i % 2].write({ source: 'sentry', title: `crash ${i}`, externalId: 'evt-1' }),

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import Redis from 'ioredis';
@@ -74,7 +75,7 @@ describe('items producers never announced (CONTRACT §1), found through a waterm
   });
 
   it('examines only what came after the watermark (plus a bounded look-back and slice)', async () => {
-    const search = new UnannouncedItems(fixture.redis);
+    const search = new UnannouncedItems(fixture.redis, Keyspace.flat());
     const start = Date.now() - 86_400_000;
     // 6,000 items spread over a day, 14.4 s apart.
     const ids = await writeAsSeedBackend(fixture.redis, 6000, (i) => new Date(start + i * 14_400));

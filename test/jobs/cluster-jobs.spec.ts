@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
@@ -212,7 +213,7 @@ describe('clustering jobs', () => {
       JOB_STREAM,
       '>',
     );
-    await new ClusterJobRepository(fixture.redis).claim(jobId, 1);
+    await new ClusterJobRepository(fixture.redis, Keyspace.flat()).claim(jobId, 1);
     await fixture.stop(accepting);
 
     const survivor = await replica({ JOB_CLAIM_IDLE_MS: '1000' });

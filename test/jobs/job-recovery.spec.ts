@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { once } from 'node:events';
 import Redis from 'ioredis';
 import { startService } from '../../scripts/lib/service-process';
@@ -25,7 +26,7 @@ describe('job records: owners, reclaiming, a lost group', () => {
   afterEach(async () => closeTestRedis(redis));
 
   it('finishes a job claimed twice once: the stale owner is refused, a finished job not restarted', async () => {
-    const jobs = new ClusterJobRepository(redis);
+    const jobs = new ClusterJobRepository(redis, Keyspace.flat());
     const job = newClusterJob({ trigger: 'api', mode: 'incremental', filters: {} });
     await jobs.create(job);
 
@@ -55,7 +56,7 @@ describe('job records: owners, reclaiming, a lost group', () => {
   });
 
   it('hands a one-shot job whose owner fell silent to the job stream again, once', async () => {
-    const jobs = new ClusterJobRepository(redis);
+    const jobs = new ClusterJobRepository(redis, Keyspace.flat());
     const cli = newClusterJob({ trigger: 'cli', mode: 'incremental', filters: {} });
     const api = newClusterJob({ trigger: 'api', mode: 'incremental', filters: {} });
     await jobs.create(cli);
@@ -76,7 +77,7 @@ describe('job records: owners, reclaiming, a lost group', () => {
   });
 
   it('reclaims a scheduled sweep whose replica was killed (kill -9) mid-sweep', async () => {
-    const writer = new FeedbackWriter(redis);
+    const writer = new FeedbackWriter(redis, Keyspace.flat());
     const items = await writer.writeMany(manyItems(1500), { emitEvent: false });
     const env = {
       CONSUMER_ENABLED: 'false',
@@ -132,7 +133,7 @@ describe('job records: owners, reclaiming, a lost group', () => {
       await waitFor(async () => (await redis.exists(JOB_STREAM, FeedbackKeys.events)) === 2);
       await redis.flushdb(); // a failover to an empty replica looks the same
 
-      const writer = new FeedbackWriter(redis);
+      const writer = new FeedbackWriter(redis, Keyspace.flat());
       const [announced] = await writer.writeMany(manyItems(1));
       const [silent] = await writer.writeMany(manyItems(2).slice(1), { emitEvent: false });
       if (!announced.ok || !silent.ok) throw new Error('could not write the items');

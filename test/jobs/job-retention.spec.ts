@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { ClusterJobRepository } from '../../src/jobs/cluster-job.repository';
 import { ClusterJob, emptyJobStats } from '../../src/jobs/job-data';
@@ -25,7 +26,7 @@ describe('job record retention', () => {
   let jobs: ClusterJobRepository;
   beforeEach(async () => {
     redis = await openTestRedis(DB);
-    jobs = new ClusterJobRepository(redis);
+    jobs = new ClusterJobRepository(redis, Keyspace.flat());
   });
   afterEach(async () => closeTestRedis(redis));
 

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -87,7 +88,7 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
 
   it('runs an existing job, records its failure and exits non-zero', async () => {
     const job = newClusterJob({ trigger: 'api', mode: 'incremental', filters: {} });
-    await new ClusterJobRepository(redis).create(job);
+    await new ClusterJobRepository(redis, Keyspace.flat()).create(job);
     await redis.sadd(FeedbackKeys.unclustered, randomUUID());
     // Broken state the job cannot read past: the parked-items hash holds a string.
     await redis.set(ServiceKeys.parked, 'not a hash');
@@ -103,7 +104,7 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
 
   it('stops on SIGTERM within SHUTDOWN_TIMEOUT_MS, marks the job failed and exits non-zero', async () => {
     const items = manyItems(3000);
-    await new FeedbackWriter(redis).writeMany(items, { emitEvent: false });
+    await new FeedbackWriter(redis, Keyspace.flat()).writeMany(items, { emitEvent: false });
     const jobId = randomUUID();
     const { child, exited } = spawnMain({
       CLUSTER_JOB_ID: jobId,
@@ -132,7 +133,9 @@ describe('one-shot mode (CLUSTER_JOB_ID)', () => {
   }, 90_000);
 
   it('leaves a job killed outright (kill -9) to a service, which finishes it', async () => {
-    await new FeedbackWriter(redis).writeMany(manyItems(3000), { emitEvent: false });
+    await new FeedbackWriter(redis, Keyspace.flat()).writeMany(manyItems(3000), {
+      emitEvent: false,
+    });
     const jobId = randomUUID();
     const { child, exited } = spawnMain({ CLUSTER_JOB_ID: jobId, BATCH_MAX_ITEMS: '50' });
     await waitFor(

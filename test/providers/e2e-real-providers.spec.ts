@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -84,7 +85,7 @@ describe('real providers, end to end (Gemini and Upstash stand-ins)', () => {
   }
 
   async function write(items: NewFeedback[]): Promise<string[]> {
-    const outcomes = await new FeedbackWriter(redis).writeMany(items);
+    const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(items);
     return outcomes.map((outcome) => {
       if (!outcome.ok) throw outcome.error;
       return outcome.id;

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
 import { normalize } from '../../src/math/vector-math';
@@ -24,7 +25,8 @@ async function createClusters(redis: Redis, vectors: Float32Array[], prefix: str
   // The index needs no item vectors: an embedder that recomputes them has none stored.
   const persister = new BatchPersister(
     redis,
-    new ItemVectors(redis, new TopicEmbedder(), 'auto', 4000),
+    Keyspace.flat(),
+    new ItemVectors(redis, Keyspace.flat(), new TopicEmbedder(), 'auto', 4000),
     { queueNew: false, growth: 0.25 },
   );
   const ids = vectors.map((_, i) => `${prefix}${i}`);
@@ -56,7 +58,11 @@ describe('EmbeddedVectorIndex', () => {
   afterEach(async () => closeTestRedis(redis));
 
   it('sees clusters another replica created, through the change feed', async () => {
-    const mine = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const mine = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      DIMS,
+    );
     await mine.refresh();
     expect(mine.size()).toBe(0);
 
@@ -70,7 +76,11 @@ describe('EmbeddedVectorIndex', () => {
   });
 
   it('reloads from the start when the change feed went backwards (FLUSHDB, empty replica)', async () => {
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      DIMS,
+    );
     await createClusters(redis, [randomUnit(1), randomUnit(2), randomUnit(3)], 'before-');
     await index.refresh();
     expect(index.size()).toBe(3);
@@ -88,7 +98,11 @@ describe('EmbeddedVectorIndex', () => {
   it('finds the nearest cluster among thousands through the graph', async () => {
     const vectors = Array.from({ length: 2000 }, (_, i) => randomUnit(i + 10));
     await createClusters(redis, vectors, 'x');
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      DIMS,
+    );
     await index.refresh();
 
     const [candidates] = await index.candidates([vectors[1234]], 5);
@@ -99,7 +113,11 @@ describe('EmbeddedVectorIndex', () => {
   it('finds the cluster a wide vector belongs to, searching the int8 graph and re-ranking exactly', async () => {
     const centroids = Array.from({ length: 1500 }, (_, i) => randomUnit(i + 1, WIDE));
     await createClusters(redis, centroids, 'w');
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, WIDE);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      WIDE,
+    );
     await index.refresh();
 
     let found = 0;
@@ -116,7 +134,11 @@ describe('EmbeddedVectorIndex', () => {
   });
 
   it('takes its own writes without reading them back, and only when nothing came between', async () => {
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      DIMS,
+    );
     await index.refresh();
     const first = await createClusters(redis, [randomUnit(5)], 'a');
     const state = { id: 'c-a0', centroid: randomUnit(5), anchor: randomUnit(5), size: 1 };
@@ -134,13 +156,21 @@ describe('EmbeddedVectorIndex', () => {
 
   it('leaves out clusters made by another embedding model', async () => {
     await createClusters(redis, [randomUnit(7)], 'm');
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), 'another-model', DIMS);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      'another-model',
+      DIMS,
+    );
     await index.refresh();
     expect(index.size()).toBe(0);
   });
 
   it('reuses the graph slots of removed clusters, so merges and re-creation do not grow it', async () => {
-    const index = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, DIMS);
+    const index = new EmbeddedVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      MODEL,
+      DIMS,
+    );
     const state = (id: string, seed: number) => {
       const v = randomUnit(seed);
       return { id, centroid: v, anchor: v, size: 1 };

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { Redis } from 'ioredis';
 import { CalibrationStore } from '../../src/calibration/calibration.store';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
@@ -5,7 +6,7 @@ import { decodeInt8Record, encodeInt8Record } from '../../src/item-vectors/int8-
 import { cosine, packVector } from '../../src/math/vector-math';
 import { EmbedOutcome, Embedder } from '../../src/ports/embedder.port';
 import { GeminiEmbedder } from '../../src/providers/gemini/gemini-embedder';
-import { ReEmbedKeys, reEmbed } from '../../src/providers/reembed/re-embedder';
+import { reEmbed } from '../../src/providers/reembed/re-embedder';
 import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../src/redis/keys';
 import { GeminiStandIn } from '../stand-ins/gemini-stand-in';
 import { TEST_REDIS_URL } from '../support/test-redis';
@@ -148,11 +149,11 @@ describe('reEmbed', () => {
     for (const id of clusterIds) await expectConverted(id);
     expect(progress.at(-1)).toBe(3);
     // Replicas following the change feed from where they were now load the new clusters.
-    const feed = await new ClusterStateStore(redis).changesSince(3, target.model);
+    const feed = await new ClusterStateStore(redis, Keyspace.flat()).changesSince(3, target.model);
     expect(feed.live.map((s) => s.id).sort()).toEqual(clusterIds);
     expect(feed.live[0].centroid).toHaveLength(128);
     // The new model's calibration is rebuilt from its items: their count and mean direction.
-    const calibration = await new CalibrationStore(redis).load(target.model);
+    const calibration = await new CalibrationStore(redis, Keyspace.flat()).load(target.model);
     expect(calibration.count).toBe(9);
     // (The stored item vectors are int8 records: their mean matches to quantisation precision.)
     const items = (await redis.hvalsBuffer(ServiceKeys.itemVectors)).map(
@@ -170,7 +171,7 @@ describe('reEmbed', () => {
     await expect(reEmbed({ redis, embedder: crashing, itemsPerCall: 4 })).rejects.toThrow(
       'process killed',
     );
-    const doneBefore = await redis.smembers(ReEmbedKeys.done(target.model));
+    const doneBefore = await redis.smembers(Keyspace.flat().service.reembedDone(target.model));
     expect(doneBefore.sort()).toEqual(['cluster-0', 'cluster-1']);
     expect(await redis.hget(ClusterKeys.cluster('cluster-2'), 'embedding_model')).toBe(OLD_MODEL);
 
@@ -198,6 +199,6 @@ describe('reEmbed', () => {
     expect(report.failed.map((f) => f.clusterId).sort()).toEqual(clusterIds);
     expect(report.failed[0].reason).toMatch(/HTTP 500/);
     expect(await redis.hget(ClusterKeys.cluster('cluster-0'), 'embedding_model')).toBe(OLD_MODEL);
-    expect(await redis.scard(ReEmbedKeys.done(target.model))).toBe(0);
+    expect(await redis.scard(Keyspace.flat().service.reembedDone(target.model))).toBe(0);
   });
 });

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { Redis } from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
 import {
@@ -41,14 +42,19 @@ describe('UpstashVectorIndex', () => {
   });
 
   function index(options: Partial<UpstashVectorIndexOptions> = {}): UpstashVectorIndex {
-    const created = new UpstashVectorIndex(new ClusterStateStore(redis), redis, {
-      url: upstash.url,
-      token: upstash.token,
-      model: MODEL,
-      dimensions: DIMENSIONS,
-      backoffBaseMs: 10,
-      ...options,
-    });
+    const created = new UpstashVectorIndex(
+      new ClusterStateStore(redis, Keyspace.flat()),
+      redis,
+      Keyspace.flat(),
+      {
+        url: upstash.url,
+        token: upstash.token,
+        model: MODEL,
+        dimensions: DIMENSIONS,
+        backoffBaseMs: 10,
+        ...options,
+      },
+    );
     indexes.push(created);
     return created;
   }

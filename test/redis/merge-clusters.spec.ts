@@ -1,9 +1,10 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { packVector } from '../../src/math/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
-import { MERGE_CLUSTERS_KEYS } from '../../src/sweep/cluster-merger';
+import { mergeClustersKeys } from '../../src/sweep/cluster-merger';
 import { liveCluster } from '../support/live-cluster';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
 
@@ -12,16 +13,22 @@ describe('merge-clusters.lua', () => {
   let lease: LockLease;
 
   const merge = (survivorSize: number, absorbedSize: number) =>
-    runScript(redis, 'mergeClusters', MERGE_CLUSTERS_KEYS, [
-      lease.token,
-      'c1',
-      'c2',
-      survivorSize,
-      absorbedSize,
-      new Date().toISOString(),
-      '[1,0]',
-      packVector(Float32Array.from([1, 0])),
-    ]);
+    runScript(
+      redis,
+      'mergeClusters',
+      mergeClustersKeys(Keyspace.flat()),
+      [
+        lease.token,
+        'c1',
+        'c2',
+        survivorSize,
+        absorbedSize,
+        new Date().toISOString(),
+        '[1,0]',
+        packVector(Float32Array.from([1, 0])),
+      ],
+      Keyspace.flat(),
+    );
 
   beforeEach(async () => {
     redis = await openTestRedis(1);

@@ -1,10 +1,11 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { MAX_SOURCE_CHARS, parseFeedbackHash } from '../../src/feedback/feedback-item';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
-import { MOVE_ITEMS_KEYS } from '../../src/sweep/item-mover';
+import { moveItemsKeys } from '../../src/sweep/item-mover';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
 
 describe('move-items.lua', () => {
@@ -28,18 +29,24 @@ describe('move-items.lua', () => {
 
   /** `c2Size` is the membership the plan believes c2 has (1 is right). */
   const moveBToC2 = (c2Size = 1) =>
-    runScript(redis, 'moveItems', MOVE_ITEMS_KEYS, [
-      lease.token,
-      '2024-05-01T10:00:00.000Z',
-      JSON.stringify({
-        moves: [{ item: 'b', from: 'c1', to: 'c2' }],
-        clusters: [
-          { id: 'c1', size: 2, centroid: '[1,0]' },
-          { id: 'c2', size: c2Size, centroid: '[0,1]' },
-        ],
-        sourceChars: MAX_SOURCE_CHARS,
-      }),
-    ]);
+    runScript(
+      redis,
+      'moveItems',
+      moveItemsKeys(Keyspace.flat()),
+      [
+        lease.token,
+        '2024-05-01T10:00:00.000Z',
+        JSON.stringify({
+          moves: [{ item: 'b', from: 'c1', to: 'c2' }],
+          clusters: [
+            { id: 'c1', size: 2, centroid: '[1,0]' },
+            { id: 'c2', size: c2Size, centroid: '[0,1]' },
+          ],
+          sourceChars: MAX_SOURCE_CHARS,
+        }),
+      ],
+      Keyspace.flat(),
+    );
 
   it('moves an item and recomputes sizes and sources from the members', async () => {
     await redis.hset('feedback:a', 'source', ' Reddit ');

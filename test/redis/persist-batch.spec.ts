@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
 import { decodeInt8Record } from '../../src/item-vectors/int8-record';
@@ -29,7 +30,7 @@ function itemVectors(redis: Redis, cheapToRecompute: boolean): ItemVectors {
     cheapToRecompute,
     embed: async (texts) => texts.map(() => ({ ok: true, vector: v(1, 0) })),
   };
-  return new ItemVectors(redis, embedder, 'auto', 4000);
+  return new ItemVectors(redis, Keyspace.flat(), embedder, 'auto', 4000);
 }
 
 async function waitingItem(redis: Redis, id: string, source = 'reddit') {
@@ -78,7 +79,7 @@ describe('persist-batch.lua through BatchPersister', () => {
   beforeEach(async () => {
     redis = await openTestRedis(1);
     lease = (await new DistributedLock(redis, ServiceKeys.assignLock, 10_000).tryAcquire())!;
-    persister = new BatchPersister(redis, itemVectors(redis, false), {
+    persister = new BatchPersister(redis, Keyspace.flat(), itemVectors(redis, false), {
       queueNew: true,
       growth: 0.25,
     });
@@ -124,7 +125,7 @@ describe('persist-batch.lua through BatchPersister', () => {
   });
 
   it('stores no item vector for an embedder that recomputes them, and removes an older one', async () => {
-    const recomputing = new BatchPersister(redis, itemVectors(redis, true), {
+    const recomputing = new BatchPersister(redis, Keyspace.flat(), itemVectors(redis, true), {
       queueNew: true,
       growth: 0.25,
     });
@@ -322,7 +323,7 @@ describe('persist-batch.lua through BatchPersister', () => {
   });
 
   it('without a model summarizer, a new cluster is described already and not queued', async () => {
-    const extractiveOnly = new BatchPersister(redis, itemVectors(redis, false), {
+    const extractiveOnly = new BatchPersister(redis, Keyspace.flat(), itemVectors(redis, false), {
       queueNew: false,
       growth: 0.25,
     });

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { FeedbackRepository } from '../../src/feedback/feedback.repository';
 import { closeTestRedis, openTestRedis } from '../support/test-redis';
@@ -16,7 +17,9 @@ describe('requeue-items.lua through FeedbackRepository.requeue', () => {
     });
     await redis.set('feedback:b', 'not a hash');
 
-    expect(await new FeedbackRepository(redis).requeue(['a', 'b', 'gone'])).toBe(1);
+    expect(await new FeedbackRepository(redis, Keyspace.flat()).requeue(['a', 'b', 'gone'])).toBe(
+      1,
+    );
 
     expect(await redis.hgetall('feedback:a')).toEqual({
       id: 'a',

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { emptyStats } from '../../src/pipeline/batch-stats';
@@ -61,7 +62,7 @@ describe('stream failure handling (StreamConsumer on the real Redis)', () => {
       stream,
       processor,
       new DeadLetters(redis),
-      new EmbedRetrySchedule(redis),
+      new EmbedRetrySchedule(redis, Keyspace.flat()),
       new ItemFailureCounts(redis),
       { batchMaxItems: 50, batchMaxWaitMs: 20, claimIdleMs: 1000, maxDeliveries },
     );

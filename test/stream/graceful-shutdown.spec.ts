@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { once } from 'node:events';
 import Redis from 'ioredis';
 import { FeedbackWriter, NewFeedback } from '../../src/feedback/feedback-writer';
@@ -27,7 +28,7 @@ describe('SIGTERM during a batch (a real service process)', () => {
   it('stops within ECS’s 30 s, loses nothing, and a successor finishes the rest', async () => {
     const env = { BATCH_MAX_ITEMS: '50', CLAIM_IDLE_MS: '1000', SWEEP_ENABLED: 'false' };
     const first = await startService({ redisUrl: redisUrl(DB), env });
-    const outcomes = await new FeedbackWriter(redis).writeMany(manyItems(3000));
+    const outcomes = await new FeedbackWriter(redis, Keyspace.flat()).writeMany(manyItems(3000));
     const total = outcomes.length;
     await waitFor(
       async () => (await redis.scard('feedback:unclustered')) < total,
@@ -77,7 +78,8 @@ describe('SIGTERM during a batch (a real service process)', () => {
           SWEEP_ENABLED: 'false',
         },
       });
-      const total = (await new FeedbackWriter(redis).writeMany(distinctItems(600))).length;
+      const total = (await new FeedbackWriter(redis, Keyspace.flat()).writeMany(distinctItems(600)))
+        .length;
       await waitFor(
         async () =>
           (await redis.scard('feedback:unclustered')) === 0 &&

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { performance } from 'node:perf_hooks';
 import Redis from 'ioredis';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
@@ -138,7 +139,7 @@ describe('hostile items (a real service process)', () => {
       env: { SWEEP_ENABLED: 'false', STREAM_TRIM_INTERVAL_MS: '0' },
       readyTimeoutMs: 60_000,
     });
-    const writer = new FeedbackWriter(redis);
+    const writer = new FeedbackWriter(redis, Keyspace.flat());
     const poller = new LivenessPoller(`${service.baseUrl}/health/live`);
     const delays: Record<string, number> = {};
     const hostileIds: string[] = [];

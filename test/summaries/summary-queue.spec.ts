@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
 import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
@@ -15,7 +16,7 @@ import { TopicEmbedder } from '../support/topic-embedder';
 
 /** Item vectors as the local embedder has them: recomputed from the text, not stored. */
 function vectorsOf(redis: Redis): ItemVectors {
-  return new ItemVectors(redis, new TopicEmbedder(), 'auto', 4000);
+  return new ItemVectors(redis, Keyspace.flat(), new TopicEmbedder(), 'auto', 4000);
 }
 
 /** A model summarizer stand-in that takes `latencyMs` and records what it was asked, in order. */
@@ -57,16 +58,16 @@ async function persistCluster(redis: Redis, clusterId: string, size: number): Pr
   };
   const lock = new DistributedLock(redis, ServiceKeys.assignLock, 5000);
   const lease = (await lock.acquire(5000))!;
-  await new BatchPersister(redis, vectorsOf(redis), { queueNew: true, growth: 0.25 }).persist(
-    lease,
-    {
-      plan,
-      vectors: new Map(ids.map((id) => [id, v])),
-      sources: new Map(ids.map((id) => [id, 'reddit'])),
-      newClusterText: new Map(),
-      model: 'test-model',
-    },
-  );
+  await new BatchPersister(redis, Keyspace.flat(), vectorsOf(redis), {
+    queueNew: true,
+    growth: 0.25,
+  }).persist(lease, {
+    plan,
+    vectors: new Map(ids.map((id) => [id, v])),
+    sources: new Map(ids.map((id) => [id, 'reddit'])),
+    newClusterText: new Map(),
+    model: 'test-model',
+  });
   await lock.release(lease);
 }
 
@@ -91,8 +92,8 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   it('hands out the most urgent entry first, and never the same entry to two replicas', async () => {
     await persistCluster(redis, 'small', 1);
     await persistCluster(redis, 'large', 5);
-    const replicaA = new SummaryQueue(redis, 60_000, 0.25);
-    const replicaB = new SummaryQueue(redis, 60_000, 0.25);
+    const replicaA = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
+    const replicaB = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
 
     expect((await replicaA.claim())?.clusterId).toBe('large');
     expect((await replicaB.claim())?.clusterId).toBe('small');
@@ -103,8 +104,8 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
   it('gives a dead replica’s entry to another once its claim lapses', async () => {
     await persistCluster(redis, 'c1', 2);
-    const dying = new SummaryQueue(redis, 100, 0.25);
-    const survivor = new SummaryQueue(redis, 100, 0.25);
+    const dying = new SummaryQueue(redis, Keyspace.flat(), 100, 0.25);
+    const survivor = new SummaryQueue(redis, Keyspace.flat(), 100, 0.25);
     expect((await dying.claim())?.clusterId).toBe('c1');
     expect(await survivor.claim()).toBeUndefined();
 
@@ -116,7 +117,7 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   it('keeps the entry when the cluster grew enough during the call, and drops a gone cluster', async () => {
     await persistCluster(redis, 'c1', 4);
     await persistCluster(redis, 'gone', 1);
-    const queue = new SummaryQueue(redis, 60_000, 0.25);
+    const queue = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
     await queue.claim();
     await redis.hset('cluster:c1', 'size', 5);
     const summary = {
@@ -139,12 +140,19 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
   describe('SummaryWorker', () => {
     function worker(model: Summarizer, perMinute?: number, claimMs = 60_000) {
-      const stage = new SummarizeStage(redis, model, new ExtractiveSummarizer(), vectorsOf(redis), {
-        growth: 0.25,
-        maxTextChars: 4000,
-      });
+      const stage = new SummarizeStage(
+        redis,
+        Keyspace.flat(),
+        model,
+        new ExtractiveSummarizer(),
+        vectorsOf(redis),
+        {
+          growth: 0.25,
+          maxTextChars: 4000,
+        },
+      );
       return new SummaryWorker(
-        new SummaryQueue(redis, claimMs, 0.25),
+        new SummaryQueue(redis, Keyspace.flat(), claimMs, 0.25),
         stage,
         perMinute ? new SummaryRateLimit(redis, perMinute) : undefined,
         { concurrency: 1, idlePollMs: 20 },
@@ -189,7 +197,9 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
       expect(await redis.zcard(ServiceKeys.summaryClaims)).toBe(0);
       expect(await redis.zscore(ServiceKeys.summaryQueue, 'c1')).not.toBeNull();
-      expect((await new SummaryQueue(redis, 60_000, 0.25).claim())?.clusterId).toBe('c1');
+      expect(
+        (await new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25).claim())?.clusterId,
+      ).toBe('c1');
     });
 
     it('waits for the rate limit rather than falling back', async () => {

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
@@ -30,7 +31,7 @@ export function useServiceFixture(db: number, starter: AppStarter = startApp): S
 
   beforeEach(async () => {
     redis = await openTestRedis(db);
-    writer = new FeedbackWriter(redis);
+    writer = new FeedbackWriter(redis, Keyspace.flat());
   });
 
   afterEach(async () => {

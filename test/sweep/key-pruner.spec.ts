@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
 import { EmbeddedVectorIndex } from '../../src/providers/embedded/embedded-vector-index';
@@ -24,7 +25,7 @@ describe('KeyPruner (sweeps keep growing keys bounded)', () => {
     await markMergedAway(redis, 'gone');
     await redis.hset(ServiceKeys.summarizedAt, 'live', 3, 'gone', 5);
 
-    const stats = await new KeyPruner(redis).prune();
+    const stats = await new KeyPruner(redis, Keyspace.flat()).prune();
 
     expect(stats).toMatchObject({ parked: 1, summaries: 1 });
     expect(await redis.hkeys(ServiceKeys.parked)).toEqual(['still-waiting']);
@@ -34,7 +35,7 @@ describe('KeyPruner (sweeps keep growing keys bounded)', () => {
   it('prunes old change-feed entries of removed clusters; a replica behind reloads and drops them', async () => {
     await liveCluster(redis, 'kept', [1, 0]);
     await liveCluster(redis, 'merged', [0, 1]);
-    const behind = new EmbeddedVectorIndex(new ClusterStateStore(redis), MODEL, 2);
+    const behind = new EmbeddedVectorIndex(new ClusterStateStore(redis, Keyspace.flat()), MODEL, 2);
     await behind.refresh();
     expect(behind.size()).toBe(2);
 
@@ -43,7 +44,7 @@ describe('KeyPruner (sweeps keep growing keys bounded)', () => {
     await redis.set(ServiceKeys.indexSeq, 20_000);
     await redis.zadd(ServiceKeys.indexChanges, 20_000, 'kept');
 
-    const stats = await new KeyPruner(redis).prune();
+    const stats = await new KeyPruner(redis, Keyspace.flat()).prune();
 
     expect(stats.changes).toBe(1);
     expect(await redis.zrange(ServiceKeys.indexChanges, 0, -1)).toEqual(['kept']);

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -50,7 +51,13 @@ describe('full sweeps', () => {
 
   /** The item's vector as the service sees it (recomputed from its text: none is stored). */
   async function itemVector(id: string): Promise<Float32Array> {
-    const vectors = new ItemVectors(fixture.redis, new TopicEmbedder(), 'auto', 4000);
+    const vectors = new ItemVectors(
+      fixture.redis,
+      Keyspace.flat(),
+      new TopicEmbedder(),
+      'auto',
+      4000,
+    );
     const vector = (await vectors.load([id])).get(id);
     if (!vector) throw new Error(`no vector for ${id}`);
     return vector;

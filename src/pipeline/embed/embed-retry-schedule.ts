@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { ServiceKeys } from '../../redis/keys';
+import { Keyspace } from '../../redis/keyspace';
 
 const BASE_DELAY_MS = 5_000;
 const MAX_DELAY_MS = 60 * 60_000;
@@ -15,16 +15,19 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
  * this schedule says when each is due again.
  */
 export class EmbedRetrySchedule {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: Keyspace,
+  ) {}
 
   async recordFailures(ids: readonly string[], now = Date.now()): Promise<void> {
     if (ids.length === 0) return;
     const counts = this.redis.pipeline();
-    for (const id of ids) counts.hincrby(ServiceKeys.embedFailures, id, 1);
+    for (const id of ids) counts.hincrby(this.keys.service.embedFailures, id, 1);
     const attempts = ((await counts.exec()) ?? []).map(([, n]) => Number(n));
     const schedule = this.redis.pipeline();
     ids.forEach((id, i) =>
-      schedule.zadd(ServiceKeys.retryAfter, now + retryDelayMs(attempts[i]), id),
+      schedule.zadd(this.keys.service.retryAfter, now + retryDelayMs(attempts[i]), id),
     );
     await schedule.exec();
   }
@@ -33,13 +36,13 @@ export class EmbedRetrySchedule {
     if (ids.length === 0) return;
     await this.redis
       .multi()
-      .hdel(ServiceKeys.embedFailures, ...ids)
-      .zrem(ServiceKeys.retryAfter, ...ids)
+      .hdel(this.keys.service.embedFailures, ...ids)
+      .zrem(this.keys.service.retryAfter, ...ids)
       .exec();
   }
 
   /** Up to `limit` ids whose retry time has come. */
   async due(limit: number, now = Date.now()): Promise<string[]> {
-    return this.redis.zrangebyscore(ServiceKeys.retryAfter, '-inf', now, 'LIMIT', 0, limit);
+    return this.redis.zrangebyscore(this.keys.service.retryAfter, '-inf', now, 'LIMIT', 0, limit);
   }
 }

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { ClusterState } from '../../ports/cluster-state';
 import { LockLease } from '../../redis/distributed-lock';
-import { FeedbackKeys, ClusterKeys, ServiceKeys } from '../../redis/keys';
+import { Keyspace } from '../../redis/keyspace';
 import { runScript } from '../../redis/lua-scripts';
 import { AssignmentPlan } from '../assign/assign-batch';
 import { StoredSummary } from '../summarize/summarize-stage';
@@ -72,6 +72,7 @@ function centroidJson(v: Float32Array): string {
 export class BatchPersister {
   constructor(
     private readonly redis: Redis,
+    private readonly keys: Keyspace,
     private readonly itemVectors: ItemVectors,
     private readonly summaries: SummaryQueueing,
   ) {}
@@ -128,25 +129,32 @@ export class BatchPersister {
     const leaves = [...(input.departures ?? [])]
       .filter(([id]) => !assigned.has(id))
       .map(([id, from]) => ({ id, from }));
+    const now = new Date();
     const keys = [
-      ServiceKeys.assignLock,
-      FeedbackKeys.unclustered,
-      ClusterKeys.all,
-      ServiceKeys.indexSeq,
-      ServiceKeys.indexChanges,
-      ServiceKeys.centroids,
-      ServiceKeys.anchors,
-      ServiceKeys.itemVectors,
-      ServiceKeys.itemModels,
-      ServiceKeys.membership,
-      ServiceKeys.summaryQueue,
-      ServiceKeys.summarizedAt,
+      this.keys.service.assignLock,
+      this.keys.feedback.unclustered,
+      this.keys.clusters.all,
+      this.keys.service.indexSeq,
+      this.keys.service.indexChanges,
+      this.keys.service.centroids,
+      this.keys.service.anchors,
+      this.keys.service.itemVectors,
+      this.keys.service.itemModels,
+      this.keys.service.membership,
+      this.keys.service.summaryQueue,
+      this.keys.service.summarizedAt,
     ];
     const args = [
       lease.token,
-      new Date().toISOString(),
+      now.toISOString(),
       input.model,
-      JSON.stringify({ clusters, items, leaves, summaries: this.summaries }),
+      JSON.stringify({
+        nowSeconds: Math.floor(now.getTime() / 1000),
+        clusters,
+        items,
+        leaves,
+        summaries: this.summaries,
+      }),
       ...extraArgs,
     ];
     try {
@@ -155,6 +163,7 @@ export class BatchPersister {
         'persistBatch',
         keys,
         args,
+        this.keys,
       )) as [number, string, number];
       const skippedIds: unknown = JSON.parse(skipped);
       return {

@@ -1,8 +1,9 @@
 import { setImmediate } from 'node:timers/promises';
 import Redis from 'ioredis';
+import { LiveClusters } from '../../clusters/live-clusters';
 import { FeedbackItem, parseFeedbackHash } from '../../feedback/feedback-item';
 import { ItemVectors, PreparedItem } from '../../item-vectors/item-vectors';
-import { ClusterKeys, FeedbackKeys } from '../../redis/keys';
+import { Keyspace } from '../../redis/keyspace';
 import { ClusterChange } from '../assign/assign-batch';
 import { cosine } from '../../math/vector-math';
 import { prepareText, readableText } from '../../text/prepare-text';
@@ -58,14 +59,18 @@ export function needsSummary(size: number, summarizedAt: number, growth: number)
  */
 export class SummarizeStage {
   private readonly terms = new TermStatistics();
+  private readonly live: LiveClusters;
 
   constructor(
     private readonly redis: Redis,
+    private readonly keys: Keyspace,
     private readonly summarizer: Summarizer,
     private readonly extractive: Summarizer,
     private readonly itemVectors: ItemVectors,
     private readonly options: SummarizeOptions,
-  ) {}
+  ) {
+    this.live = new LiveClusters(redis, keys);
+  }
 
   /** Whether new clusters wait for the queue's summarizer too (it is not the extractive one). */
   get queuesNewClusters(): boolean {
@@ -110,14 +115,15 @@ export class SummarizeStage {
 
   /** Summarises one live cluster now with the configured summarizer; undefined when it is gone. */
   async summarizeOne(clusterId: string): Promise<DescribedCluster | undefined> {
-    const key = ClusterKeys.cluster(clusterId);
-    const [[, fields], [, live]] = ((await this.redis
-      .pipeline()
-      .hmget(key, 'size', 'sources', 'centroid')
-      .sismember(ClusterKeys.all, clusterId)
-      .exec()) ?? []) as [[unknown, (string | null)[]], [unknown, number]];
+    const key = this.keys.clusters.cluster(clusterId);
+    const read = this.redis.pipeline().hmget(key, 'size', 'sources', 'centroid');
+    this.live.queueCheck(read, clusterId);
+    const [[, fields], [, live]] = ((await read.exec()) ?? []) as [
+      [unknown, (string | null)[]],
+      [unknown, unknown],
+    ];
     // The centroid lives only in the cluster hash, as the contract's JSON array.
-    if (live !== 1 || !fields[2]) return undefined;
+    if (!this.live.isLiveReply(live) || !fields[2]) return undefined;
     const size = Number(fields[0] ?? 0);
     const sources = JSON.parse(fields[1] ?? '[]') as string[];
     const centroid = Float32Array.from(JSON.parse(fields[2]) as number[]);
@@ -156,10 +162,10 @@ export class SummarizeStage {
 
   /** The most representative members, with their text as written (to be quoted) and as embedded. */
   private async sample(clusterId: string, centroid: Float32Array): Promise<SampledItem[]> {
-    const ids = await this.redis.srandmember(ClusterKeys.items(clusterId), SAMPLE_READ);
+    const ids = await this.redis.srandmember(this.keys.clusters.items(clusterId), SAMPLE_READ);
     if (ids.length === 0) return [];
     const read = this.redis.pipeline();
-    for (const id of ids) read.hgetall(FeedbackKeys.item(id));
+    for (const id of ids) read.hgetall(this.keys.feedback.item(id));
     const replies = (await read.exec()) ?? [];
     const members: SampledItem[] = [];
     const prepared: PreparedItem[] = [];

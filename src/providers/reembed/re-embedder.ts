@@ -1,4 +1,6 @@
 import Redis from 'ioredis';
+import { LiveClusters } from '../../clusters/live-clusters';
+import { runScript } from '../../redis/lua-scripts';
 import { Calibration } from '../../calibration/calibration';
 import { CalibrationStore } from '../../calibration/calibration.store';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
@@ -8,16 +10,12 @@ import { ItemVectors, ItemVectorStorage } from '../../item-vectors/item-vectors'
 import { cosine } from '../../math/vector-math';
 import { Embedder } from '../../ports/embedder.port';
 import { prepareText } from '../../text/prepare-text';
-import { ClusterKeys, FeedbackKeys, ServiceKeys } from '../../redis/keys';
-
-/** Progress of a re-embedding run is kept here, so that a rerun skips finished clusters. */
-export const ReEmbedKeys = {
-  /** Set: ids of clusters already rebuilt with `model`. */
-  done: (model: string) => `clustering:reembed:done:${model}`,
-} as const;
+import { Keyspace } from '../../redis/keyspace';
 
 export interface ReEmbedOptions {
   redis: Redis;
+  /** The keys of the project to re-embed; the flat layout's by default. */
+  keys?: Keyspace;
   /** The embedder the service is about to use: its `model` becomes every cluster's model. */
   embedder: Embedder;
   /** Items gathered (across clusters) per `embed` call; default 500. */
@@ -71,15 +69,17 @@ interface ClusterWork {
  */
 export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
   const { redis, embedder } = options;
+  const keys = options.keys ?? Keyspace.flat();
   const model = embedder.model;
   const maxTextChars = options.maxTextChars ?? 4000;
   const itemVectors = new ItemVectors(
     redis,
+    keys,
     embedder,
     options.itemVectorStorage ?? 'auto',
     maxTextChars,
   );
-  const ids = (await redis.smembers(ClusterKeys.all)).sort();
+  const ids = (await new LiveClusters(redis, keys).ids()).sort();
   const report: ReEmbedReport = {
     model,
     clusters: ids.length,
@@ -95,7 +95,8 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
     processed += count;
     options.onProgress?.({ processed, total: ids.length });
   };
-  const doneFlags = ids.length > 0 ? await redis.smismember(ReEmbedKeys.done(model), ...ids) : [];
+  const doneFlags =
+    ids.length > 0 ? await redis.smismember(keys.service.reembedDone(model), ...ids) : [];
   const todo = ids.filter((_, i) => doneFlags[i] !== 1);
   report.alreadyDone = ids.length - todo.length;
   advance(report.alreadyDone);
@@ -105,19 +106,19 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
   let groupItems = 0;
   const flush = async () => {
     await embedGroup(embedder, group, report);
-    for (const work of group) await finishCluster(redis, itemVectors, work, report);
+    for (const work of group) await finishCluster(redis, keys, itemVectors, work, report);
     advance(group.length);
     group = [];
     groupItems = 0;
   };
   for (const id of todo) {
-    const work = await loadCluster(redis, itemVectors, id, maxTextChars, report);
+    const work = await loadCluster(redis, keys, itemVectors, id, maxTextChars, report);
     group.push(work);
     groupItems += work.pending.length;
     if (groupItems >= itemsPerCall) await flush();
   }
   if (group.length > 0) await flush();
-  await rebuildCalibration(redis, model);
+  await rebuildCalibration(redis, keys, model);
   return report;
 }
 
@@ -125,12 +126,12 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
  * The model's calibration from scratch, from its clusters: the sum of a cluster's member
  * vectors is its size times its centroid, so the live clusters give the sum over all items.
  */
-async function rebuildCalibration(redis: Redis, model: string): Promise<void> {
-  const { live } = await new ClusterStateStore(redis).load(
-    await redis.smembers(ClusterKeys.all),
+async function rebuildCalibration(redis: Redis, keys: Keyspace, model: string): Promise<void> {
+  const { live } = await new ClusterStateStore(redis, keys).load(
+    await new LiveClusters(redis, keys).ids(),
     model,
   );
-  const store = new CalibrationStore(redis);
+  const store = new CalibrationStore(redis, keys);
   if (live.length === 0) return store.reset(model);
   await store.save(model, Calibration.fromClusters(live));
 }
@@ -138,12 +139,13 @@ async function rebuildCalibration(redis: Redis, model: string): Promise<void> {
 /** A cluster's members: vectors already of `model`, and prepared texts for the rest. */
 async function loadCluster(
   redis: Redis,
+  keys: Keyspace,
   itemVectors: ItemVectors,
   id: string,
   maxTextChars: number,
   report: ReEmbedReport,
 ): Promise<ClusterWork> {
-  const members = await redis.smembers(ClusterKeys.items(id));
+  const members = await redis.smembers(keys.clusters.items(id));
   const work: ClusterWork = { id, vectors: new Map(), pending: [] };
   if (members.length === 0) return work;
   // Stored vectors carry their model's fingerprint: only the target model's are reused.
@@ -156,7 +158,7 @@ async function loadCluster(
     return false;
   });
   const pipeline = redis.pipeline();
-  for (const member of toRead) pipeline.hgetall(FeedbackKeys.item(member));
+  for (const member of toRead) pipeline.hgetall(keys.feedback.item(member));
   const hashes = (await pipeline.exec()) ?? [];
   toRead.forEach((member, i) => {
     const [error, hash] = hashes[i];
@@ -192,6 +194,7 @@ async function embedGroup(
 /** Writes what was embedded; converts the cluster only if every member with text has a vector. */
 async function finishCluster(
   redis: Redis,
+  keys: Keyspace,
   itemVectors: ItemVectors,
   work: ClusterWork,
   report: ReEmbedReport,
@@ -204,8 +207,8 @@ async function finishCluster(
     for (const { id } of fresh) {
       const record = itemVectors.encode(work.vectors.get(id) as Float32Array);
       // Not stored for an embedder that recomputes vectors: the old model's goes.
-      if (record) pipeline.hset(ServiceKeys.itemVectors, id, record);
-      else pipeline.hdel(ServiceKeys.itemVectors, id);
+      if (record) pipeline.hset(keys.service.itemVectors, id, record);
+      else pipeline.hdel(keys.service.itemVectors, id);
     }
     await pipeline.exec();
   }
@@ -222,19 +225,24 @@ async function finishCluster(
   const anchor = members.reduce((best, v) =>
     cosine(v, centroid) > cosine(best, centroid) ? v : best,
   );
-  const written = await redis.eval(
-    WRITE_CLUSTER,
-    6,
-    ClusterKeys.all,
-    ClusterKeys.cluster(work.id),
-    ServiceKeys.anchors,
-    ServiceKeys.indexSeq,
-    ServiceKeys.indexChanges,
-    ReEmbedKeys.done(model),
-    work.id,
-    model,
-    JSON.stringify(Array.from(centroid, (x) => Math.round(x * 1e6) / 1e6)),
-    encodeInt8Record(anchor, model),
+  const written = await runScript(
+    redis,
+    'reembedCluster',
+    [
+      keys.clusters.all,
+      keys.clusters.cluster(work.id),
+      keys.service.anchors,
+      keys.service.indexSeq,
+      keys.service.indexChanges,
+      keys.service.reembedDone(model),
+    ],
+    [
+      work.id,
+      model,
+      JSON.stringify(Array.from(centroid, (x) => Math.round(x * 1e6) / 1e6)),
+      encodeInt8Record(anchor, model),
+    ],
+    keys,
   );
   if (written === 1) report.converted++;
 }
@@ -244,18 +252,3 @@ function mean(vectors: readonly Float32Array[]): Float32Array {
   for (const v of vectors) for (let i = 0; i < out.length; i++) out[i] += v[i] / vectors.length;
   return out;
 }
-
-/**
- * One cluster's new centroid, anchor and model, its change-feed entry and its "done" mark,
- * all at once. A cluster merged away meanwhile is left alone (returns 0).
- * KEYS: clusters:all, cluster hash, anchors, index seq, index changes, done set.
- * ARGV: id, model, centroid JSON (the only copy of the centroid), anchor int8 record.
- */
-const WRITE_CLUSTER = `
-if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'centroid', ARGV[3], 'embedding_model', ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[4])
-local seq = redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[5], seq, ARGV[1])
-redis.call('SADD', KEYS[6], ARGV[1])
-return 1`;

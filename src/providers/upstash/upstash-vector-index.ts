@@ -6,7 +6,7 @@ import Redis from 'ioredis';
 import { ClusterState } from '../../ports/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { cosine } from '../../math/vector-math';
-import { ServiceKeys } from '../../redis/keys';
+import { Keyspace } from '../../redis/keyspace';
 import { CandidateProposals, ClusterCandidate, VectorIndex } from '../../ports/vector-index.port';
 import { NO_PROVIDER_METRICS, ProviderMetrics } from '../provider-metrics';
 import { ProviderReadiness } from '../../ports/provider-readiness';
@@ -101,6 +101,7 @@ export class UpstashVectorIndex implements VectorIndex {
   constructor(
     private readonly store: ClusterStateStore,
     private readonly redis: Redis,
+    private readonly keys: Keyspace,
     private readonly options: UpstashVectorIndexOptions,
   ) {
     const resilience = resilienceWithDefaults(DEFAULT_RESILIENCE, options);
@@ -349,7 +350,7 @@ export class UpstashVectorIndex implements VectorIndex {
     let cursor = await this.readCursor();
     for (let page = 0; page < (this.options.syncPagesPerCall ?? 4); page++) {
       const entries = await this.redis.zrangebyscore(
-        ServiceKeys.indexChanges,
+        this.keys.service.indexChanges,
         `(${cursor}`,
         '+inf',
         'WITHSCORES',

@@ -8,9 +8,11 @@
 -- ARGV[4] JSON { title, summary, issue_title, issue_description, summary_model,
 --                github_repo_url (may be empty: the field is then removed) }
 -- Returns 1 when the summary was written, 0 when the cluster is gone.
+-- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
+-- @include keyspace
 local id = ARGV[1]
 redis.call('ZREM', KEYS[4], id)
-if redis.call('SISMEMBER', KEYS[2], id) == 0 then
+if not keyspace.isLive(KEYS[2], id) then
   redis.call('ZREM', KEYS[3], id)
   return 0
 end

@@ -11,6 +11,8 @@
 -- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
 -- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON (the only copy: indexes load it)
 -- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
+-- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
+-- @include keyspace
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before merge')
 end
@@ -19,9 +21,9 @@ local survivor, absorbed = ARGV[2], ARGV[3]
 if survivor == absorbed then
   return redis.error_reply('CONFLICT a cluster cannot absorb itself')
 end
-local survivorItems = 'cluster:items:' .. survivor
-local absorbedItems = 'cluster:items:' .. absorbed
-if redis.call('SISMEMBER', KEYS[2], survivor) == 0 or redis.call('SISMEMBER', KEYS[2], absorbed) == 0 then
+local survivorItems = keyspace.members(survivor)
+local absorbedItems = keyspace.members(absorbed)
+if not keyspace.isLive(KEYS[2], survivor) or not keyspace.isLive(KEYS[2], absorbed) then
   return redis.error_reply('CONFLICT both clusters must be live')
 end
 -- The centroid is a weighted mean of these sizes; any other membership would make it wrong.
@@ -35,7 +37,7 @@ local members = redis.call('SMEMBERS', absorbedItems)
 for _, id in ipairs(members) do
   redis.call('SADD', survivorItems, id)
   redis.call('HSET', KEYS[7], id, survivor)
-  local item = 'feedback:' .. id
+  local item = keyspace.item(id)
   -- A hash deleted by its producer is not recreated as a fragment.
   if redis.call('EXISTS', item) == 1 then
     redis.call('HSET', item, 'cluster_id', survivor)
@@ -44,7 +46,7 @@ end
 redis.call('DEL', absorbedItems)
 
 local seen, sources = {}, {}
-for _, key in ipairs({ 'cluster:' .. survivor, 'cluster:' .. absorbed }) do
+for _, key in ipairs({ keyspace.cluster(survivor), keyspace.cluster(absorbed) }) do
   local raw = redis.call('HGET', key, 'sources')
   if raw then
     for _, s in ipairs(cjson.decode(raw)) do
@@ -54,16 +56,16 @@ for _, key in ipairs({ 'cluster:' .. survivor, 'cluster:' .. absorbed }) do
 end
 table.sort(sources)
 
-local survivorKey = 'cluster:' .. survivor
+local survivorKey = keyspace.cluster(survivor)
 redis.call('HSET', survivorKey, 'size', redis.call('SCARD', survivorItems), 'centroid', ARGV[7],
   'updated_at', now)
 -- cjson encodes an empty table as an object, and sources must stay a JSON array.
 if #sources > 0 then redis.call('HSET', survivorKey, 'sources', cjson.encode(sources)) end
 redis.call('HDEL', KEYS[5], survivor)
 
-redis.call('HSET', 'cluster:' .. absorbed, 'status', 'merged', 'merged_into', survivor, 'size', 0,
+redis.call('HSET', keyspace.cluster(absorbed), 'status', 'merged', 'merged_into', survivor, 'size', 0,
   'updated_at', now)
-redis.call('SREM', KEYS[2], absorbed)
+keyspace.removeLive(KEYS[2], absorbed)
 redis.call('HDEL', KEYS[5], absorbed)
 redis.call('HDEL', KEYS[6], absorbed)
 

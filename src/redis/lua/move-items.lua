@@ -12,6 +12,8 @@
 --                      `size` is the membership the new centroid was computed from (before the
 --                      moves) and `sourceChars` the longest source name kept
 -- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
+-- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
+-- @include keyspace
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before move')
 end
@@ -20,36 +22,36 @@ local now = ARGV[2]
 local plan = cjson.decode(ARGV[3])
 
 for _, cluster in ipairs(plan.clusters) do
-  if redis.call('SISMEMBER', KEYS[2], cluster.id) == 0 then
+  if not keyspace.isLive(KEYS[2], cluster.id) then
     return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' is not live')
   end
-  if redis.call('SCARD', 'cluster:items:' .. cluster.id) ~= cluster.size then
+  if redis.call('SCARD', keyspace.members(cluster.id)) ~= cluster.size then
     return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' changed since the move was planned')
   end
 end
 for _, move in ipairs(plan.moves) do
-  if redis.call('SISMEMBER', 'cluster:items:' .. move.from, move.item) == 0 then
+  if redis.call('SISMEMBER', keyspace.members(move.from), move.item) == 0 then
     return redis.error_reply('CONFLICT item ' .. move.item .. ' is not in cluster ' .. move.from)
   end
 end
 
 for _, move in ipairs(plan.moves) do
-  redis.call('SMOVE', 'cluster:items:' .. move.from, 'cluster:items:' .. move.to, move.item)
+  redis.call('SMOVE', keyspace.members(move.from), keyspace.members(move.to), move.item)
   redis.call('HSET', KEYS[6], move.item, move.to)
-  local item = 'feedback:' .. move.item
+  local item = keyspace.item(move.item)
   if redis.call('EXISTS', item) == 1 then
     redis.call('HSET', item, 'cluster_id', move.to)
   end
 end
 
 for _, cluster in ipairs(plan.clusters) do
-  local key = 'cluster:' .. cluster.id
-  local members = redis.call('SMEMBERS', 'cluster:items:' .. cluster.id)
+  local key = keyspace.cluster(cluster.id)
+  local members = redis.call('SMEMBERS', keyspace.members(cluster.id))
   -- Sources are recomputed from the members: a cluster that lost its only item of a source
   -- must not list it any more.
   local seen, sources = {}, {}
   for _, id in ipairs(members) do
-    local source = redis.call('HGET', 'feedback:' .. id, 'source') or ''
+    local source = redis.call('HGET', keyspace.item(id), 'source') or ''
     -- Trimmed as parseFeedbackHash does; the pattern only ever sees sourceChars characters,
     -- since a source is producer-written and may be any length.
     local first = string.find(source, '%S')

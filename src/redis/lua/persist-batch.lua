@@ -10,7 +10,7 @@
 -- KEYS[11] summary queue           KEYS[12] summarized-at sizes
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] now, ISO 8601            ARGV[3] embedding model
--- ARGV[4] JSON plan: { clusters: [{ id, created, sources, text, centroidJsonArg, anchorArg }],
+-- ARGV[4] JSON plan: { nowSeconds, clusters: [{ id, created, sources, text, centroidJsonArg, anchorArg }],
 --                      items: [{ id, clusterId, vectorArg, from }], leaves: [{ id, from }],
 --                      summaries: { growth, queueNew } }
 --         `text` (new clusters): { title, summary, issue_title, issue_description, summary_model,
@@ -30,6 +30,8 @@
 -- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
 -- or an error reply (FENCED, CONFLICT). Everything is checked before the first write: Redis
 -- does not roll a script back, so a CONFLICT found late would leave a half-written batch.
+-- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
+-- @include keyspace
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before persist')
 end
@@ -42,7 +44,7 @@ local plan = cjson.decode(ARGV[4])
 
 -- An item is written only if it is still waiting: replays and redeliveries change nothing.
 local function waiting(id)
-  local key = 'feedback:' .. id
+  local key = keyspace.item(id)
   return redis.call('SISMEMBER', KEYS[2], id) == 1 and redis.call('EXISTS', key) == 1
       and redis.call('HGET', key, 'clustered') ~= 'true'
 end
@@ -64,8 +66,8 @@ end
 -- clustered before the record existed), whichever set really has it as a member.
 local function currentCluster(id)
   for _, candidate in ipairs({ redis.call('HGET', KEYS[10], id),
-      redis.call('HGET', 'feedback:' .. id, 'cluster_id') }) do
-    if candidate and redis.call('SISMEMBER', 'cluster:items:' .. candidate, id) == 1 then
+      redis.call('HGET', keyspace.item(id), 'cluster_id') }) do
+    if candidate and redis.call('SISMEMBER', keyspace.members(candidate), id) == 1 then
       return candidate
     end
   end
@@ -99,10 +101,10 @@ for _, cluster in ipairs(plan.clusters) do
   planned[cluster.id] = true
   if joins[cluster.id] or leaves[cluster.id] then
     if cluster.created then
-      if redis.call('EXISTS', 'cluster:' .. cluster.id) == 1 then
+      if redis.call('EXISTS', keyspace.cluster(cluster.id)) == 1 then
         return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' already exists')
       end
-    elseif redis.call('SISMEMBER', KEYS[3], cluster.id) == 0 then
+    elseif not keyspace.isLive(KEYS[3], cluster.id) then
       return redis.error_reply('CONFLICT cluster ' .. cluster.id .. ' is not live')
     end
   end
@@ -116,9 +118,9 @@ end
 -- ---- Writes ------------------------------------------------------------------------------
 
 for _, item in ipairs(eligible) do
-  if item.from then redis.call('SREM', 'cluster:items:' .. item.from, item.id) end
-  redis.call('SADD', 'cluster:items:' .. item.clusterId, item.id)
-  redis.call('HSET', 'feedback:' .. item.id, 'clustered', 'true', 'cluster_id', item.clusterId,
+  if item.from then redis.call('SREM', keyspace.members(item.from), item.id) end
+  redis.call('SADD', keyspace.members(item.clusterId), item.id)
+  redis.call('HSET', keyspace.item(item.id), 'clustered', 'true', 'cluster_id', item.clusterId,
     'clustered_at', now)
   redis.call('SREM', KEYS[2], item.id)
   if item.vectorArg > 0 then
@@ -131,21 +133,21 @@ for _, item in ipairs(eligible) do
 end
 -- It waits (parked) in no cluster: not clustered, so no cluster counts it.
 for _, item in ipairs(leaving) do
-  redis.call('SREM', 'cluster:items:' .. item.from, item.id)
-  redis.call('HDEL', 'feedback:' .. item.id, 'cluster_id', 'clustered_at')
+  redis.call('SREM', keyspace.members(item.from), item.id)
+  redis.call('HDEL', keyspace.item(item.id), 'cluster_id', 'clustered_at')
   redis.call('HDEL', KEYS[10], item.id)
 end
 
 for _, cluster in ipairs(plan.clusters) do
   if joins[cluster.id] or leaves[cluster.id] then
-    local key = 'cluster:' .. cluster.id
-    local size = redis.call('SCARD', 'cluster:items:' .. cluster.id)
+    local key = keyspace.cluster(cluster.id)
+    local size = redis.call('SCARD', keyspace.members(cluster.id))
     redis.call('ZADD', KEYS[5], redis.call('INCR', KEYS[4]), cluster.id)
     if size == 0 then
       -- Its last item left by update: the cluster stops being live (and leaves every replica's
       -- index through the change feed); its hash stays, with size 0 and `emptied_at`, so links
       -- held elsewhere still resolve. The status belongs to the dashboard and is kept.
-      redis.call('SREM', KEYS[3], cluster.id)
+      keyspace.removeLive(KEYS[3], cluster.id)
       redis.call('HDEL', KEYS[6], cluster.id)
       redis.call('HDEL', KEYS[7], cluster.id)
       redis.call('HSET', key, 'size', 0, 'emptied_at', now, 'updated_at', now)
@@ -155,6 +157,7 @@ for _, cluster in ipairs(plan.clusters) do
         redis.call('HSET', key, 'id', cluster.id, 'status', 'new', 'created_at', now,
           'title', text.title, 'summary', text.summary, 'issue_title', text.issue_title,
           'issue_description', text.issue_description, 'summary_model', text.summary_model)
+        if keyspace.project ~= '' then redis.call('HSET', key, 'project_id', keyspace.project) end
         if text.github_repo_url ~= '' then
           redis.call('HSET', key, 'github_repo_url', text.github_repo_url)
         end
@@ -175,7 +178,7 @@ for _, cluster in ipairs(plan.clusters) do
         if not seen[s] then seen[s] = true; sources[#sources + 1] = s end
       end
       table.sort(sources)
-      redis.call('SADD', KEYS[3], cluster.id)
+      keyspace.addLive(KEYS[3], cluster.id, plan.nowSeconds)
       -- cjson encodes an empty table as an object, and sources must stay a JSON array.
       if #sources > 0 then redis.call('HSET', key, 'sources', cjson.encode(sources)) end
       if cluster.centroidJsonArg > 0 then
