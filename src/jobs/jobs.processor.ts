@@ -39,15 +39,13 @@ const SILENT_JOBS_PER_LOOK = 10;
 @Injectable()
 export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ClusterJobsProcessor.name);
-  private readonly blocking: Redis;
   private readonly stream: EventStream;
   private stopping = false;
   private loop?: Promise<void>;
   private lastClaimAt = 0;
-  private blockingClientId?: number;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) redis: Redis,
     connections: RedisConnections,
     private readonly env: Environment,
     private readonly jobs: ClusterJobRepository,
@@ -55,10 +53,9 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     private readonly metrics: ClusteringMetrics,
     private readonly deadline: ShutdownDeadline,
   ) {
-    this.blocking = connections.create('job-reader');
     this.stream = new EventStream(
       redis,
-      this.blocking,
+      connections.create('job-reader'),
       JOB_STREAM,
       JOB_CONSUMER_GROUP,
       env.CONSUMER_NAME ?? uniqueConsumerName(),
@@ -69,7 +66,6 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     // From the stream's start: jobs dispatched before any replica ran are still run.
     await this.stream.ensureGroup();
     if (!this.env.JOBS_CONSUMER_ENABLED) return;
-    this.blockingClientId = Number(await this.blocking.client('ID'));
     this.loop = this.run();
   }
 
@@ -77,10 +73,7 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (!this.loop) return;
-    // Ends a blocking read at once instead of at its timeout.
-    if (this.blockingClientId !== undefined) {
-      await this.redis.client('UNBLOCK', this.blockingClientId).catch(() => undefined);
-    }
+    this.stream.interruptRead();
     const finished = await this.deadline.within(this.loop);
     if (!finished) this.logger.warn('stopped during a job; another replica will claim it');
   }

@@ -7,18 +7,27 @@ type ReadReply = Array<[string, RawEntry[]]> | null;
 /**
  * Consumer-group operations on one stream (`feedback:events` for feedback, `clustering:jobs`
  * for jobs): both consumers read through this class. Blocking reads use `blocking`, a
- * connection of their own, so they never hold up the commands of the pipeline. A read that
- * meets NOGROUP (a FLUSHDB, a failover to an empty replica, an operator) recreates the group
- * and reads again, so no consumer is left failing forever.
+ * connection of their own, so they never hold up the commands of the pipeline, and a stopping
+ * consumer ends one at once (`interruptRead`). A read that meets NOGROUP (a FLUSHDB, a
+ * failover to an empty replica, an operator) recreates the group and reads again, so no
+ * consumer is left failing forever.
  */
 export class EventStream {
+  /** CLIENT ID of `blocking`, learnt before its first read on each connection. */
+  private blockingClientId?: number;
+
   constructor(
     private readonly redis: Redis,
     private readonly blocking: Redis,
     readonly key: string,
     readonly group: string,
     readonly consumer: string,
-  ) {}
+  ) {
+    // A reconnected client has a new id; the old one may name another client after a restart.
+    blocking.on('close', () => {
+      this.blockingClientId = undefined;
+    });
+  }
 
   /**
    * Creates the group (and the stream) if missing. A new group starts at the beginning of
@@ -43,6 +52,7 @@ export class EventStream {
 
   /** New entries: waits up to `blockMs` for the first, returns at most `count`. */
   async readNew(count: number, blockMs: number): Promise<StreamEntry[]> {
+    this.blockingClientId ??= Number(await this.blocking.client('ID'));
     const reply = (await this.withGroup(() =>
       this.blocking.xreadgroup(
         'GROUP',
@@ -58,6 +68,16 @@ export class EventStream {
       ),
     )) as ReadReply;
     return (reply?.[0]?.[1] ?? []).map(toStreamEntry);
+  }
+
+  /**
+   * Ends the blocking read in progress, which then returns no entries, instead of at its
+   * timeout. Not awaited: during an outage the command would wait for Redis, and the read
+   * then ends with the connection anyway. A read not yet started blocks as usual.
+   */
+  interruptRead(): void {
+    if (this.blockingClientId === undefined) return;
+    this.redis.client('UNBLOCK', this.blockingClientId).catch(() => undefined);
   }
 
   /** This consumer's own pending entries (delivered before, not acknowledged), oldest first. */

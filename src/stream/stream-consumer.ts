@@ -93,6 +93,7 @@ export class StreamConsumer {
     this.stopping = true;
     this.backoff.interrupt();
     if (!this.loop) return true;
+    this.stream.interruptRead();
     const finished = await finishesWithin(this.loop, timeoutMs);
     if (!finished) {
       // Unacknowledged entries stay pending; another replica claims them once idle.
