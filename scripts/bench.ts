@@ -24,6 +24,7 @@ import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import Redis from 'ioredis';
 import { ClusterStateStore } from '../src/clusters/cluster-state.store';
+import { clusteringParams } from '../src/config/clustering-params';
 import { Environment } from '../src/config/environment';
 import { FeedbackWriter, NewFeedback } from '../src/feedback/feedback-writer';
 import { assignBatch, AssignParams, ItemToAssign } from '../src/pipeline/assign/assign-batch';
@@ -504,13 +505,7 @@ async function scalePhase(
   runs: number,
   seed: number,
 ): Promise<ScaleFigures[]> {
-  const defaults = new Environment();
-  const params: AssignParams = {
-    joinThreshold: defaults.JOIN_THRESHOLD,
-    anchorThreshold: defaults.ANCHOR_THRESHOLD,
-    joinOn: defaults.JOIN_RULE,
-    growthPenalty: defaults.JOIN_GROWTH_PENALTY,
-  };
+  const params = clusteringParams(new Environment()).assign;
   const embedder = new LocalEmbedder();
   const random = seededRandom(seed);
   const textQueries = (
@@ -544,7 +539,7 @@ async function scalePhase(
       const nearQueries = targets.map((t) =>
         normalize(blend(normalize(t.centroid), randomUnitVector(embedder.dimensions, random), 0.8)),
       );
-      const k = defaults.CANDIDATES_K;
+      const k = params.candidatesK;
       const near = await timeAssignment(
         index,
         nearQueries,

@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { Calibration } from '../src/calibration/calibration';
+import { clusteringParams } from '../src/config/clustering-params';
+import { Environment } from '../src/config/environment';
 import { ClusterState } from '../src/ports/cluster-state';
 import { kMeans } from '../src/eval/kmeans';
 import { ari, bcubed, nmi } from '../src/eval/metrics';
@@ -26,16 +28,30 @@ interface Row {
 }
 
 const numbers = (value: string): number[] => value.split(',').map(Number);
+/** The service's defaults, so a run without options replays what the service would decide. */
+const defaults = clusteringParams(new Environment()).assign;
 
 const program = new Command()
   .requiredOption('--csv <path>', 'labelled CSV with columns text,category')
   .option('--seed <n>', 'shuffle seed', '42')
   .option('--batch <n>', 'micro-batch size', '200')
-  .option('--candidates <n>', 'nearest clusters offered per item (the ANN k)', '10')
-  .option('--join <list>', 'joinThreshold values', '0.475')
-  .option('--anchor <list>', 'anchorThreshold values', '0.3')
-  .option('--join-on <rule>', 'what joinThreshold is compared with: centroid | members', 'members')
-  .option('--growth-penalty <n>', 'how much the bar to join rises with cluster size', '0.01')
+  .option(
+    '--candidates <n>',
+    'nearest clusters offered per item (the ANN k)',
+    String(defaults.candidatesK),
+  )
+  .option('--join <list>', 'joinThreshold values', String(defaults.joinThreshold))
+  .option('--anchor <list>', 'anchorThreshold values', String(defaults.anchorThreshold))
+  .option(
+    '--join-on <rule>',
+    'what joinThreshold is compared with: centroid | members',
+    defaults.joinOn,
+  )
+  .option(
+    '--growth-penalty <n>',
+    'how much the bar to join rises with cluster size',
+    String(defaults.growthPenalty),
+  )
   .option(
     '--background <b>',
     'replay shifted semantic vectors (768-d) whose unrelated pairs meet at this cosine',

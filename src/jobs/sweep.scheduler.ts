@@ -11,12 +11,12 @@ import Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import { ClusterJobsProducer } from './jobs.producer';
+import { SharedKeys } from '../redis/keyspace';
 import { REDIS } from '../redis/redis.module';
 import { SweepLock } from '../sweep/sweep-lock';
 
 const CRON_NAME = 'sweep';
-/** Marks a schedule tick as taken by one replica; kept long enough to outlive clock skew. */
-const tickKey = (second: number) => `clustering:sweep:tick:${second}`;
+/** A tick's claim is kept long enough to outlive clock skew between replicas. */
 const TICK_KEY_TTL_MS = 60_000;
 
 /**
@@ -64,7 +64,11 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
     try {
       // Ticks fire on whole seconds; rounding absorbs timer delay and small clock skew.
       const tick = Math.round(Date.now() / 1000);
-      if ((await this.redis.set(tickKey(tick), '1', 'PX', TICK_KEY_TTL_MS, 'NX')) !== 'OK') return;
+      if (
+        (await this.redis.set(SharedKeys.sweepTick(tick), '1', 'PX', TICK_KEY_TTL_MS, 'NX')) !==
+        'OK'
+      )
+        return;
       if (await this.lock.isHeld()) {
         this.logger.log('scheduled sweep skipped: another sweep is still running');
         return;

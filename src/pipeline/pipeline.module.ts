@@ -2,12 +2,13 @@ import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { CalibrationSource } from '../calibration/calibration-source';
 import { CalibrationStore } from '../calibration/calibration.store';
+import { AssignmentLock } from '../clusters/assignment-lock';
 import { ClusterMembership } from '../clusters/cluster-membership';
+import { clusteringParams } from '../config/clustering-params';
 import { Environment } from '../config/environment';
 import { FeedbackRepository } from '../feedback/feedback.repository';
 import { ItemVectors } from '../item-vectors/item-vectors';
 import { ProvidersModule } from '../providers/providers.module';
-import { DistributedLock } from '../redis/distributed-lock';
 import { Keyspace } from '../redis/keyspace';
 import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
@@ -20,12 +21,15 @@ import { SummarizeStage } from './summarize/summarize-stage';
 import { SUMMARIZER, Summarizer } from '../ports/summarizer.port';
 import { ExtractiveSummarizer } from '../providers/local/extractive-summarizer';
 
-/** Longest a batch may hold the assignment lock before it expires (a dead holder frees it). */
-const ASSIGN_LOCK_TTL_MS = 15_000;
-
 @Module({
   imports: [ProvidersModule],
   providers: [
+    {
+      // The one assignment lock of the process: the pipeline's batches and the sweeps share it.
+      provide: AssignmentLock,
+      inject: [REDIS, KEYSPACE],
+      useFactory: (r: Redis, keys: Keyspace) => new AssignmentLock(r, keys),
+    },
     {
       provide: FeedbackRepository,
       inject: [REDIS, KEYSPACE],
@@ -69,6 +73,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         EmbedRetrySchedule,
         SummarizeStage,
         ItemVectors,
+        AssignmentLock,
       ],
       useFactory: (
         redis: Redis,
@@ -80,9 +85,10 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
         retries: EmbedRetrySchedule,
         summarize: SummarizeStage,
         itemVectors: ItemVectors,
+        lock: AssignmentLock,
       ) => {
         const assign = new AssignStage(
-          new DistributedLock(redis, keys.service.assignLock, ASSIGN_LOCK_TTL_MS),
+          lock,
           index,
           feedback,
           new ClusterMembership(redis, keys),
@@ -92,14 +98,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
           }),
           new CalibrationSource(new CalibrationStore(redis, keys), embedder),
           embedder.model,
-          {
-            joinThreshold: env.JOIN_THRESHOLD,
-            anchorThreshold: env.ANCHOR_THRESHOLD,
-            joinOn: env.JOIN_RULE,
-            growthPenalty: env.JOIN_GROWTH_PENALTY,
-            candidatesK: env.CANDIDATES_K,
-            lockWaitMs: ASSIGN_LOCK_TTL_MS,
-          },
+          clusteringParams(env).assign,
         );
         return new ClusteringPipeline(
           feedback,
@@ -118,6 +117,7 @@ const ASSIGN_LOCK_TTL_MS = 15_000;
     },
   ],
   exports: [
+    AssignmentLock,
     ClusteringPipeline,
     ItemVectors,
     FeedbackRepository,

@@ -1,8 +1,6 @@
 import { isBrokenCircuitError, TaskCancelledError } from 'cockatiel';
-import { AssignLockTimeoutError } from '../pipeline/assign/assign-stage';
-import { LockLostError } from '../pipeline/persist/batch-persister';
 import { ProviderError } from '../providers/resilient-call';
-import { AssignmentLockTimeoutError } from '../sweep/assignment-lock';
+import { LockLostError, LockTimeoutError } from '../redis/distributed-lock';
 
 /**
  * Redis replies that describe the server's state, not the data: out of memory, loading,
@@ -43,8 +41,7 @@ export function isTransientFailure(error: unknown): boolean {
 
 function isOutage(error: Error): boolean {
   if (
-    error instanceof AssignLockTimeoutError ||
-    error instanceof AssignmentLockTimeoutError ||
+    error instanceof LockTimeoutError ||
     error instanceof LockLostError ||
     error instanceof TaskCancelledError ||
     isBrokenCircuitError(error)

@@ -4,6 +4,7 @@ import { Calibration } from '../calibration/calibration';
 import { CalibrationStore } from '../calibration/calibration.store';
 import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
+import { ClusteringParams, clusteringParams } from '../config/clustering-params';
 import { Environment } from '../config/environment';
 import { ItemVectors } from '../item-vectors/item-vectors';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
@@ -11,17 +12,17 @@ import { normalize } from '../math/vector-math';
 import { EMBEDDER, Embedder } from '../ports/embedder.port';
 import { needsSummary } from '../pipeline/summarize/summarize-stage';
 import { SummaryQueue, summaryPriority } from '../summaries/summary-queue';
+import { KeptLease } from '../redis/distributed-lock';
 import { Keyspace } from '../redis/keyspace';
 import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { TimeSlice } from '../runtime/time-slice';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
-import { AbsorbParams, planAbsorptions, stillAbsorbable } from './absorb-plan';
+import { planAbsorptions, stillAbsorbable } from './absorb-plan';
 import { ClusterMerger } from './cluster-merger';
 import { ItemMover } from './item-mover';
 import { KeyPruner } from './key-pruner';
-import { MergePair, MergeParams, planMerges } from './merge-plan';
-import { MoveParams, PlannedMove, planMoves } from './move-plan';
-import { SweepLease } from './sweep-lock';
+import { MergePair, planMerges } from './merge-plan';
+import { PlannedMove, planMoves } from './move-plan';
 
 export interface MaintenanceStats {
   merged_clusters: number;
@@ -56,6 +57,7 @@ export class ClusterMaintenance {
   private readonly logger = new Logger(ClusterMaintenance.name);
   private readonly store: ClusterStateStore;
   private readonly calibrations: CalibrationStore;
+  private readonly params: ClusteringParams;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -72,9 +74,10 @@ export class ClusterMaintenance {
   ) {
     this.store = new ClusterStateStore(redis, keys);
     this.calibrations = new CalibrationStore(redis, keys);
+    this.params = clusteringParams(env);
   }
 
-  async run(lease: SweepLease): Promise<MaintenanceStats> {
+  async run(lease: KeptLease): Promise<MaintenanceStats> {
     const model = this.embedder.model;
     await this.redis.unlink(...this.keys.retired);
     const seqAtStart = Number((await this.redis.get(this.keys.service.indexSeq)) ?? 0);
@@ -147,21 +150,13 @@ export class ClusterMaintenance {
     return stats;
   }
 
-  private mergeParams(): MergeParams {
-    return {
-      threshold: this.env.MERGE_THRESHOLD,
-      anchorThreshold: this.env.ANCHOR_THRESHOLD,
-      rule: this.env.JOIN_RULE,
-    };
-  }
-
   /**
    * For each examined cluster, `planMerges` over it and its nearest clusters (pairs with it
    * only) gives its best merge; the pairs are executed most similar first, each re-checked
    * against fresh state by the merger (a cluster already merged away in this sweep is skipped).
    */
   private async mergeNearDuplicates(states: readonly ClusterState[], calibration: Calibration) {
-    const params = this.mergeParams();
+    const params = this.params.merge;
     return this.mergeWithNeighbours(
       states,
       (state, others) => planMerges([state, ...others], params, calibration, new Set([state.id])),
@@ -176,12 +171,7 @@ export class ClusterMaintenance {
    * target's bar rises as it takes several in one sweep.
    */
   private async absorbSmallClusters(states: readonly ClusterState[], calibration: Calibration) {
-    const params: AbsorbParams = {
-      maxSize: this.env.ABSORB_MAX_SIZE,
-      threshold: this.env.ABSORB_THRESHOLD,
-      growthPenalty: this.env.JOIN_GROWTH_PENALTY,
-      anchorThreshold: this.env.ANCHOR_THRESHOLD,
-    };
+    const params = this.params.absorb;
     const small = params.maxSize === 0 ? [] : states.filter((s) => s.size <= params.maxSize);
     return this.mergeWithNeighbours(
       small,
@@ -272,12 +262,7 @@ export class ClusterMaintenance {
       placed.map((p) => p.vector),
       NEIGHBOURS,
     );
-    const params: MoveParams = {
-      joinThreshold: this.env.JOIN_THRESHOLD,
-      anchorThreshold: this.env.ANCHOR_THRESHOLD,
-      margin: this.env.MOVE_MARGIN,
-      rule: this.env.JOIN_RULE,
-    };
+    const params = this.params.move;
     const slice = new TimeSlice();
     const planned: PlannedMove[] = [];
     for (let i = 0; i < placed.length; i++) {

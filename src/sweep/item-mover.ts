@@ -9,7 +9,7 @@ import { Keyspace } from '../redis/keyspace';
 import { runScript } from '../redis/lua-scripts';
 import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
-import { AssignmentLock } from './assignment-lock';
+import { AssignmentLock } from '../clusters/assignment-lock';
 import { centroidJson } from './centroid-json';
 import { PlannedMove, removeFromMean } from './move-plan';
 

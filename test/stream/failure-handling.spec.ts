@@ -3,9 +3,9 @@ import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { emptyStats } from '../../src/pipeline/batch-stats';
 import { EmbedRetrySchedule } from '../../src/pipeline/embed/embed-retry-schedule';
-import { AssignLockTimeoutError } from '../../src/pipeline/assign/assign-stage';
 import { ProviderError, ResilientCaller } from '../../src/providers/resilient-call';
 import { NO_PROVIDER_METRICS } from '../../src/providers/provider-metrics';
+import { LockTimeoutError } from '../../src/redis/distributed-lock';
 import { FeedbackKeys, ServiceKeys } from '../../src/redis/keys';
 import { DeadLetters } from '../../src/stream/dead-letters';
 import { EventStream } from '../../src/stream/event-stream';
@@ -93,7 +93,7 @@ describe('stream failure handling (StreamConsumer on the real Redis)', () => {
       NO_PROVIDER_METRICS,
     );
     const outages: Array<() => Promise<void>> = [
-      () => Promise.reject(new AssignLockTimeoutError('timed out waiting for the assignment lock')),
+      () => Promise.reject(new LockTimeoutError('timed out waiting for the assignment lock')),
       ...Array.from(
         { length: 3 },
         () => () =>

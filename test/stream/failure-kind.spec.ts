@@ -1,8 +1,7 @@
 import { BrokenCircuitError, TaskCancelledError } from 'cockatiel';
 import Redis from 'ioredis';
-import { AssignLockTimeoutError } from '../../src/pipeline/assign/assign-stage';
-import { LockLostError } from '../../src/pipeline/persist/batch-persister';
 import { InvalidResponseError, ProviderError } from '../../src/providers/resilient-call';
+import { LockLostError, LockTimeoutError } from '../../src/redis/distributed-lock';
 import { transientBackoffMs } from '../../src/stream/backoff';
 import { isTransientFailure } from '../../src/stream/failure-kind';
 import { openTestRedis, closeTestRedis } from '../support/test-redis';
@@ -35,7 +34,7 @@ describe('isTransientFailure: outages versus failures an item may cause', () => 
 
   it('sorts the service’s and the providers’ errors', () => {
     const outages = [
-      new AssignLockTimeoutError('timed out waiting for the assignment lock'),
+      new LockTimeoutError('timed out waiting for the assignment lock'),
       new LockLostError('the assignment lock expired'),
       new ProviderError('HTTP 503', true),
       new BrokenCircuitError(),

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CalibrationSource } from '../../calibration/calibration-source';
-import { DistributedLock } from '../../redis/distributed-lock';
 import { CandidateProposals, VectorIndex } from '../../ports/vector-index.port';
 import { FeedbackRepository } from '../../feedback/feedback.repository';
 import { BatchPersister, PersistResult } from '../persist/batch-persister';
+import { AssignmentLock } from '../../clusters/assignment-lock';
 import { ClusterMembership } from '../../clusters/cluster-membership';
 import { ClusterState } from '../../ports/cluster-state';
 import { StoredSummary } from '../summarize/summarize-stage';
@@ -35,7 +35,6 @@ export interface AssignOutcome {
 
 export interface AssignStageOptions extends AssignParams {
   candidatesK: number;
-  lockWaitMs: number;
 }
 
 /** What `detach` did: the clusters parked items left (see AssignOutcome.shrunk). */
@@ -43,11 +42,6 @@ export interface DetachOutcome {
   shrunk: AssignOutcome['shrunk'];
   /** The change feed's sequence after the write (undefined when nothing was written). */
   seq?: number;
-}
-
-/** Raised when the assignment lock could not be had in time; the batch stays unacknowledged. */
-export class AssignLockTimeoutError extends Error {
-  override name = 'AssignLockTimeoutError';
 }
 
 /**
@@ -58,7 +52,7 @@ export class AssignLockTimeoutError extends Error {
  */
 export class AssignStage {
   constructor(
-    private readonly lock: DistributedLock,
+    private readonly lock: AssignmentLock,
     private readonly index: VectorIndex,
     private readonly feedback: FeedbackRepository,
     private readonly membership: ClusterMembership,
@@ -74,17 +68,15 @@ export class AssignStage {
   ): Promise<AssignOutcome> {
     await this.calibration.prepare();
     // Catch up outside the lock: a cold start loads every cluster (100,000 take tens of
-    // seconds), which must not happen while holding a lock that expires in 15 s. Under the
-    // lock, the refresh below then reads only what changed in the meantime.
+    // seconds), which would stall every other writer for as long (the heartbeat keeps the
+    // lock of a slow holder). Under the lock, the refresh below reads only what changed since.
     await this.index.refresh();
     // A remote index is asked before the lock: a slow or failing provider never holds it.
     const proposals = await this.index.propose?.(
       items.map((i) => i.vector),
       this.options.candidatesK,
     );
-    const lease = await this.lock.acquire(this.options.lockWaitMs);
-    if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
-    try {
+    return this.lock.run(async (lease) => {
       const waiting = await this.feedback.stillWaiting(items.map((i) => i.id));
       const isWaiting = items.map((i) => waiting.has(i.id));
       const todo = items.filter((_, i) => isWaiting[i]);
@@ -122,9 +114,7 @@ export class AssignStage {
       // A statistic, not state: a save lost to a crash only leaves out this batch's items.
       if (todo.length > 0) await this.calibration.save(calibration);
       return { plan, persisted, alreadyClustered, shrunk };
-    } finally {
-      await this.lock.release(lease);
-    }
+    });
   }
 
   /**
@@ -135,9 +125,7 @@ export class AssignStage {
   async detach(ids: readonly string[]): Promise<DetachOutcome> {
     if ((await this.membership.current(ids, this.model)).clusterOf.size === 0)
       return { shrunk: [] };
-    const lease = await this.lock.acquire(this.options.lockWaitMs);
-    if (!lease) throw new AssignLockTimeoutError('timed out waiting for the assignment lock');
-    try {
+    return this.lock.run(async (lease) => {
       const waiting = await this.feedback.stillWaiting(ids);
       const current = await this.membership.current(
         ids.filter((id) => waiting.has(id)),
@@ -157,9 +145,7 @@ export class AssignStage {
         shrunk,
       });
       return { shrunk, seq: persisted.seq };
-    } finally {
-      await this.lock.release(lease);
-    }
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { ClusterState } from '../../ports/cluster-state';
-import { LockLease } from '../../redis/distributed-lock';
+import { LockLease, LockLostError } from '../../redis/distributed-lock';
 import { Keyspace } from '../../redis/keyspace';
 import { runScript } from '../../redis/lua-scripts';
 import { AssignmentPlan } from '../assign/assign-batch';
@@ -56,11 +56,6 @@ export interface PersistResult {
   skippedIds: string[];
   /** The cluster change feed's sequence number after this write (one step per cluster written). */
   seq: number;
-}
-
-/** Raised when the assignment lock was lost before the write: nothing was written. */
-export class LockLostError extends Error {
-  override name = 'LockLostError';
 }
 
 /** Centroid JSON for the contract's `centroid` field; six decimals keep it compact and exact enough. */

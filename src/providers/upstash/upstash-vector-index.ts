@@ -1,11 +1,11 @@
 import { ConfigurationError } from '../../config/environment';
-import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Index, Requester } from '@upstash/vector';
 import Redis from 'ioredis';
 import { ClusterState } from '../../ports/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { cosine } from '../../math/vector-math';
+import { DistributedLock } from '../../redis/distributed-lock';
 import { Keyspace } from '../../redis/keyspace';
 import { CandidateProposals, ClusterCandidate, VectorIndex } from '../../ports/vector-index.port';
 import { NO_PROVIDER_METRICS, ProviderMetrics } from '../provider-metrics';
@@ -87,7 +87,7 @@ export class UpstashVectorIndex implements VectorIndex {
   private readonly metrics: ProviderMetrics;
   private readonly recent = new Map<string, RecentCluster>();
   private readonly cursorKey: string;
-  private readonly lockKey: string;
+  private readonly syncLock: DistributedLock;
   private seq: number | undefined;
   private synced = 0;
   private centroidCount = 0;
@@ -110,8 +110,12 @@ export class UpstashVectorIndex implements VectorIndex {
     this.caller = new ResilientCaller('upstash', resilience, this.metrics);
     // Per Upstash index and model: a new index (or model) starts its sync from scratch.
     const scope = `${new URL(options.url).host}:${options.model}`;
-    this.cursorKey = `clustering:upstash:${scope}:synced-seq`;
-    this.lockKey = `clustering:upstash:${scope}:sync-lock`;
+    this.cursorKey = keys.service.upstashSyncedSeq(scope);
+    this.syncLock = new DistributedLock(
+      redis,
+      keys.service.upstashSyncLock(scope),
+      SYNC_LOCK_TTL_MS,
+    );
   }
 
   /** Live clusters in the centroids namespace, as of the last `info` call (start-up, readiness). */
@@ -330,18 +334,11 @@ export class UpstashVectorIndex implements VectorIndex {
 
   /**
    * Pushes changes after the shared cursor, a page at a time, then advances the cursor. One
-   * replica syncs at a time (a lock); the others rely on its progress.
+   * replica syncs at a time (a lock, kept while slow Upstash calls run); the others rely on
+   * its progress.
    */
   private async sync(): Promise<void> {
-    const token = randomUUID();
-    const locked = await this.redis.set(this.lockKey, token, 'PX', SYNC_LOCK_TTL_MS, 'NX');
-    if (locked === 'OK') {
-      try {
-        await this.pushPages(token);
-      } finally {
-        await this.redis.eval(RELEASE_IF_HELD, 1, this.lockKey, token);
-      }
-    }
+    await this.syncLock.runIfFree((lease) => this.pushPages(lease.token));
     this.synced = Math.max(this.synced, await this.readCursor());
   }
 
@@ -376,15 +373,7 @@ export class UpstashVectorIndex implements VectorIndex {
         await this.caller.run('delete_centroids', () => centroids.delete(removedIds));
       }
       cursor = Number(entries[entries.length - 1]);
-      await this.redis.eval(
-        ADVANCE_IF_HELD,
-        2,
-        this.cursorKey,
-        this.lockKey,
-        cursor,
-        token,
-        SYNC_LOCK_TTL_MS,
-      );
+      await this.redis.eval(ADVANCE_IF_HELD, 2, this.cursorKey, this.syncLock.key, cursor, token);
       // What this replica pushed is visible to it from now on, through the recent set.
       const now = Date.now();
       for (const state of live) this.recent.set(state.id, { state, seq: cursor, syncedAt: now });
@@ -407,16 +396,12 @@ export class UpstashVectorIndex implements VectorIndex {
   }
 }
 
-/** Deletes the lock only if this caller still holds it. */
-const RELEASE_IF_HELD = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
-
-/** Moves the cursor forward (never back) and extends the lock, only while the lock is held. */
+/** Moves the cursor forward (never back), only while the sync lock is held. */
 const ADVANCE_IF_HELD = `
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
   redis.call('SET', KEYS[1], ARGV[1])
 end
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1`;
 
 /** The `topK` states nearest to `query` by exact cosine. */
