@@ -17,6 +17,7 @@ import {
   ValidationError,
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
+import { KeyLayout } from '../redis/keyspace';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -171,6 +172,15 @@ export class Environment {
   @Min(100)
   @Max(100000)
   MAX_TEXT_CHARS = 4000;
+
+  /**
+   * The key layout (CONTRACT §7): `flat` (one project, the keys of §1-§2) or `project`
+   * (every key scoped by project id). Keys of both are built in `src/redis/keyspace.ts`; this
+   * version serves `flat` only and refuses to start with `project`, so a deployment never
+   * watches the wrong keys silently.
+   */
+  @IsIn(['flat', 'project'])
+  KEY_LAYOUT: KeyLayout = 'flat';
 
   /**
    * Item vectors in Redis: `auto` stores none for the local embedder (recomputed from text
@@ -421,6 +431,11 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (Boolean(config.UPSTASH_VECTOR_REST_URL) !== Boolean(config.UPSTASH_VECTOR_REST_TOKEN)) {
     problems.push(
       'UPSTASH_VECTOR_REST_URL, UPSTASH_VECTOR_REST_TOKEN: set both to use Upstash Vector, or neither',
+    );
+  }
+  if (config.KEY_LAYOUT === 'project') {
+    problems.push(
+      'KEY_LAYOUT: `project` (CONTRACT §7) is not served by this version yet; run with `flat`',
     );
   }
   if (problems.length > 0) {
