@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClustersModule } from './clusters/clusters.module';
 import { CoreModule } from './core.module';
@@ -12,7 +12,6 @@ import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
  * the summary queue's worker. */
 @Module({
   imports: [
-    CoreModule,
     ScheduleModule.forRoot(),
     StreamModule,
     HealthModule,
@@ -22,4 +21,9 @@ import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
     ClustersModule,
   ],
 })
-export class AppModule {}
+export class AppModule {
+  /** Created when the application is: the key layout comes from the environment then. */
+  static forRoot(): DynamicModule {
+    return { module: AppModule, imports: [CoreModule.forRoot()] };
+  }
+}

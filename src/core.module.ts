@@ -1,7 +1,8 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { ConfigModule } from './config/config.module';
-import { Environment } from './config/environment';
+import { Environment, loadEnvironment } from './config/environment';
+import { KeyspaceModule } from './projects/keyspace.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RedisModule } from './redis/redis.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
@@ -25,4 +26,12 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
     LifecycleModule,
   ],
 })
-export class CoreModule {}
+export class CoreModule {
+  /** With the keyspace of the configured KEY_LAYOUT (read when the application is created). */
+  static forRoot(): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [KeyspaceModule.forLayout(loadEnvironment().KEY_LAYOUT)],
+    };
+  }
+}

@@ -20,7 +20,10 @@ async function bootstrap(): Promise<void> {
     ]);
   // abortOnError off: a provider refusing at start-up (e.g. a dimension mismatch) ends in the
   // one-line message below instead of Nest's stack trace.
-  const app = await NestFactory.create(AppModule, { bufferLogs: true, abortOnError: false });
+  const app = await NestFactory.create(AppModule.forRoot(), {
+    bufferLogs: true,
+    abortOnError: false,
+  });
   app.useLogger(app.get(Logger));
   configureHttp(app);
   // Not enableShutdownHooks: one deadline for all hooks, and an exit that cannot hang.

@@ -29,7 +29,9 @@ export class JobInterruptedError extends Error {
  * way the process exits with EXIT_FAILED.
  */
 export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'): Promise<number> {
-  const app = await NestFactory.createApplicationContext(OneShotModule, { bufferLogs: true });
+  const app = await NestFactory.createApplicationContext(OneShotModule.forRoot(), {
+    bufferLogs: true,
+  });
   app.useLogger(app.get(Logger));
   const logger = new NestLogger('OneShot');
   const interrupt = new AbortController();

@@ -175,9 +175,8 @@ export class Environment {
 
   /**
    * The key layout (CONTRACT §7): `flat` (one project, the keys of §1-§2) or `project`
-   * (every key scoped by project id). Keys of both are built in `src/redis/keyspace.ts`; this
-   * version serves `flat` only and refuses to start with `project`, so a deployment never
-   * watches the wrong keys silently.
+   * (every key scoped by project id, one deployment serving many projects). Keys of both are
+   * built in `src/redis/keyspace.ts`.
    */
   @IsIn(['flat', 'project'])
   KEY_LAYOUT: KeyLayout = 'flat';
@@ -431,11 +430,6 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (Boolean(config.UPSTASH_VECTOR_REST_URL) !== Boolean(config.UPSTASH_VECTOR_REST_TOKEN)) {
     problems.push(
       'UPSTASH_VECTOR_REST_URL, UPSTASH_VECTOR_REST_TOKEN: set both to use Upstash Vector, or neither',
-    );
-  }
-  if (config.KEY_LAYOUT === 'project') {
-    problems.push(
-      'KEY_LAYOUT: `project` (CONTRACT §7) is not served by this version yet; run with `flat`',
     );
   }
   if (problems.length > 0) {

@@ -2,11 +2,13 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import Redis from 'ioredis';
 import { ConfigModule } from '../config/config.module';
 import { Environment } from '../config/environment';
-import { Keyspace } from './keyspace';
 
 /** Injection token of the shared command connection. Blocking reads use their own (see `RedisConnections`). */
 export const REDIS = Symbol('Redis');
-/** Injection token of the `Keyspace` the replica's services name their keys in (KEY_LAYOUT). */
+/**
+ * Injection token of the `Keyspace` a service names its keys in (KEY_LAYOUT): provided by
+ * `KeyspaceModule`, one per project in the project layout.
+ */
 export const KEYSPACE = Symbol('Keyspace');
 
 /** Makes connections to the configured Redis and closes every one on shutdown. */
@@ -46,8 +48,7 @@ export class RedisConnections implements OnApplicationShutdown {
       inject: [RedisConnections],
       useFactory: (connections: RedisConnections) => connections.create('commands'),
     },
-    { provide: KEYSPACE, useValue: Keyspace.flat() },
   ],
-  exports: [REDIS, KEYSPACE, RedisConnections],
+  exports: [REDIS, RedisConnections],
 })
 export class RedisModule {}

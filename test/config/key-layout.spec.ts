@@ -5,8 +5,12 @@ describe('KEY_LAYOUT', () => {
     expect(loadEnvironment({}).KEY_LAYOUT).toBe('flat');
   });
 
-  it('refuses to start with a layout this version does not serve, naming the variable', () => {
-    for (const layout of ['project', 'tenant']) {
+  it('takes the project layout of CONTRACT §7', () => {
+    expect(loadEnvironment({ KEY_LAYOUT: 'project' }).KEY_LAYOUT).toBe('project');
+  });
+
+  it('refuses an unknown layout, naming the variable', () => {
+    for (const layout of ['tenant', 'Project']) {
       expect(() => loadEnvironment({ KEY_LAYOUT: layout })).toThrow(ConfigurationError);
       expect(() => loadEnvironment({ KEY_LAYOUT: layout })).toThrow(/KEY_LAYOUT/);
     }

@@ -31,7 +31,7 @@ export async function startApp(
     ...env,
   });
   try {
-    const testing = Test.createTestingModule({ imports: [AppModule] });
+    const testing = Test.createTestingModule({ imports: [AppModule.forRoot()] });
     // The local embedder loads a word-vector table (seconds); most HTTP tests need only a topic.
     if (!options.configuredProviders)
       testing.overrideProvider(EMBEDDER).useValue(options.embedder ?? new TopicEmbedder());

@@ -41,6 +41,13 @@ export class EmbedRetrySchedule {
       .exec();
   }
 
+  /** The ids among `ids` waiting for a retry time that has not come yet. */
+  async notDue(ids: readonly string[], now = Date.now()): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const at = await this.redis.zmscore(this.keys.service.retryAfter, ...ids);
+    return new Set(ids.filter((_, i) => at[i] !== null && Number(at[i]) > now));
+  }
+
   /** Up to `limit` ids whose retry time has come. */
   async due(limit: number, now = Date.now()): Promise<string[]> {
     return this.redis.zrangebyscore(this.keys.service.retryAfter, '-inf', now, 'LIMIT', 0, limit);
