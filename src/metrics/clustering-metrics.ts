@@ -5,7 +5,7 @@ import { BatchListener } from '../stream/stream-consumer';
 import { StreamBacklog } from './stream-backlog';
 
 /** Where a batch came from: the event stream or a job (API, schedule, CLI). */
-export type BatchOrigin = 'stream' | 'job';
+export type BatchOrigin = 'stream' | 'job' | 'project';
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several applications may

@@ -44,6 +44,8 @@ function serviceKeys(prefix: string) {
   return {
     /** Serialises cluster assignment across replicas (fenced by its token). */
     assignLock: `${prefix}lock:assign`,
+    /** A replica's short claim on a project while it clusters one batch of it (project layout). */
+    workerLock: `${prefix}lock:worker`,
     /** The lock that lets one sweep run at a time. */
     sweepLock: `${prefix}lock:sweep`,
     /** Monotonic counter bumped on every centroid change; replicas use it to catch up. */

@@ -13,6 +13,9 @@ import { ClusteringPipeline } from '../pipeline/clustering-pipeline';
 import { EmbedRetrySchedule } from '../pipeline/embed/embed-retry-schedule';
 import { SharedKeys } from '../redis/keyspace';
 import { REDIS, RedisConnections } from '../redis/redis.module';
+import { ProjectContexts } from '../projects/project-contexts';
+import { ProjectRegistry } from '../projects/project-registry';
+import { ProjectWorker } from '../projects/project-worker';
 import { uniqueConsumerName } from './consumer-name';
 import { DeadLetters } from './dead-letters';
 import { EventStream } from './event-stream';
@@ -25,17 +28,18 @@ import { StreamTrimmer } from './stream-trimmer';
 export class StreamConsumerService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(StreamConsumerService.name);
   readonly stream: EventStream;
-  private readonly consumer: StreamConsumer;
+  /** Flat layout: the event consumer; project layout: the per-project loop (CONTRACT §7). */
+  private runner?: { stop(withinMs: number): Promise<unknown> };
   private readonly trimmer: StreamTrimmer;
   private trimTimer?: NodeJS.Timeout;
 
   constructor(
-    @Inject(REDIS) redis: Redis,
+    @Inject(REDIS) private readonly redis: Redis,
     connections: RedisConnections,
     private readonly env: Environment,
-    pipeline: ClusteringPipeline,
-    retries: EmbedRetrySchedule,
-    metrics: ClusteringMetrics,
+    private readonly contexts: ProjectContexts,
+    private readonly registry: ProjectRegistry,
+    private readonly metrics: ClusteringMetrics,
     private readonly deadline: ShutdownDeadline,
   ) {
     this.stream = new EventStream(
@@ -45,28 +49,14 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
       env.CONSUMER_GROUP,
       env.CONSUMER_NAME ?? uniqueConsumerName(),
     );
-    this.consumer = new StreamConsumer(
-      this.stream,
-      pipeline,
-      new DeadLetters(redis),
-      retries,
-      new ItemFailureCounts(redis),
-      {
-        batchMaxItems: env.BATCH_MAX_ITEMS,
-        batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
-        claimIdleMs: env.CLAIM_IDLE_MS,
-        maxDeliveries: env.MAX_DELIVERIES,
-      },
-      (batch) => metrics.streamBatch(batch),
-    );
     this.trimmer = new StreamTrimmer(redis, this.stream.key, this.stream.group);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.stream.ensureGroup();
     if (!this.env.CONSUMER_ENABLED) return;
-    await this.consumer.start();
-    this.logger.log(`consuming ${this.stream.key} as ${this.stream.group}/${this.consumer.name}`);
+    this.runner =
+      this.contexts.layout === 'flat' ? await this.startConsumer() : await this.startProjects();
     if (this.env.STREAM_TRIM_INTERVAL_MS > 0) {
       this.trimTimer = setInterval(() => {
         this.trimmer
@@ -80,6 +70,48 @@ export class StreamConsumerService implements OnApplicationBootstrap, BeforeAppl
   /** Before connections close: the batch in hand still needs Redis to finish. */
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.trimTimer);
-    await this.consumer.stop(this.deadline.remainingMs());
+    await this.runner?.stop(this.deadline.remainingMs());
+  }
+
+  /** Flat layout: events announce the items to cluster (CONTRACT §1). */
+  private async startConsumer(): Promise<StreamConsumer> {
+    const env = this.env;
+    const consumer = new StreamConsumer(
+      this.stream,
+      await this.contexts.get(ClusteringPipeline, undefined),
+      new DeadLetters(this.redis),
+      await this.contexts.get(EmbedRetrySchedule, undefined),
+      new ItemFailureCounts(this.redis),
+      {
+        batchMaxItems: env.BATCH_MAX_ITEMS,
+        batchMaxWaitMs: env.BATCH_MAX_WAIT_MS,
+        claimIdleMs: env.CLAIM_IDLE_MS,
+        maxDeliveries: env.MAX_DELIVERIES,
+      },
+      (batch) => this.metrics.streamBatch(batch),
+    );
+    await consumer.start();
+    this.logger.log(`consuming ${this.stream.key} as ${this.stream.group}/${consumer.name}`);
+    return consumer;
+  }
+
+  /** Project layout: each project's unclustered set holds its work (CONTRACT §7). */
+  private async startProjects(): Promise<ProjectWorker> {
+    const worker = new ProjectWorker(
+      this.redis,
+      this.contexts,
+      this.registry,
+      this.stream,
+      new DeadLetters(this.redis),
+      this.metrics,
+      {
+        batchMaxItems: this.env.BATCH_MAX_ITEMS,
+        idleMs: Math.max(this.env.BATCH_MAX_WAIT_MS, 250),
+        claimIdleMs: this.env.CLAIM_IDLE_MS,
+      },
+    );
+    await worker.start();
+    this.logger.log(`clustering the projects' unclustered sets (KEY_LAYOUT=project)`);
+    return worker;
   }
 }
