@@ -32,6 +32,8 @@ export class DeadLetters {
         String(deliveries ?? 1),
         'at',
         new Date().toISOString(),
+        // The project layout's events name their project (CONTRACT §7).
+        ...(entry.fields.project_id ? ['project_id', entry.fields.project_id] : []),
       );
     }
     await pipeline.exec();
