@@ -4,6 +4,7 @@ import { ClustersModule } from './clusters/clusters.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
+import { OperationsModule } from './operations/operations.module';
 import { StreamModule } from './stream/stream.module';
 import { SummaryWorkerModule } from './summaries/summary-worker.module';
 import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
@@ -19,6 +20,7 @@ import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
     SweepSchedulerModule,
     SummaryWorkerModule,
     ClustersModule,
+    OperationsModule,
   ],
 })
 export class AppModule {

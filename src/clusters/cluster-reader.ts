@@ -21,7 +21,7 @@ export interface ClusterDetail extends ClusterView {
 /** Longest chain of merges followed from an absorbed id to its survivor. */
 const MAX_MERGE_HOPS = 16;
 
-interface Ranked {
+export interface Ranked {
   id: string;
   value: number;
 }
@@ -107,7 +107,7 @@ export class ClusterReader {
 }
 
 /** Orders by value desc, id asc; returns the page after `cursor` and the next cursor. */
-function pageOf(
+export function pageOf(
   rows: Ranked[],
   limit: number,
   cursor?: string,

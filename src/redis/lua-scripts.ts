@@ -22,6 +22,8 @@ const SCRIPTS = {
   claimJob: { file: 'claim-job.lua', keys: 2 },
   updateJob: { file: 'update-job.lua', keys: 2 },
   redispatchJob: { file: 'redispatch-job.lua', keys: 2 },
+  replayDeadLetters: { file: 'replay-dead-letters.lua', keys: 2, keyspace: true },
+  releaseParked: { file: 'release-parked.lua', keys: 2, keyspace: true },
   // Key counts vary (one key per item; an optional external-id key): sent before the keys.
   adoptUnannounced: { file: 'adopt-unannounced.lua', keys: undefined },
   requeueItems: { file: 'requeue-items.lua', keys: undefined },
