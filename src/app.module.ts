@@ -8,6 +8,7 @@ import { OperationsModule } from './operations/operations.module';
 import { StreamModule } from './stream/stream.module';
 import { SummaryWorkerModule } from './summaries/summary-worker.module';
 import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
+import { UiModule } from './ui/ui.module';
 
 /** The service: HTTP interface, stream consumers, job dispatch, scheduled sweeps and
  * the summary queue's worker. */
@@ -21,6 +22,7 @@ import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
     SummaryWorkerModule,
     ClustersModule,
     OperationsModule,
+    UiModule,
   ],
 })
 export class AppModule {
