@@ -7,30 +7,60 @@ import { SummaryRateLimit } from './summary-rate-limit';
 export interface SummaryWorkerOptions {
   /** Summaries written at once by this replica. */
   concurrency: number;
-  /** Wait between looks at an empty queue. */
+  /** Wait between looks at queues that are all empty. */
   idlePollMs: number;
+  /** How often the list of projects is read again (new projects get their turn). */
+  refreshProjectsMs: number;
 }
 
-/** Pause after an unexpected failure (Redis down), so a loop never spins. */
+/** One project's summary queue and the stage that writes its summaries. */
+export interface ProjectSummaries {
+  queue: SummaryQueue;
+  stage: SummarizeStage;
+}
+
+/**
+ * The queues the worker serves: one per project (CONTRACT §7), or the one queue of the flat
+ * layout (project `undefined`).
+ */
+export interface SummarySources {
+  projects(): Promise<ReadonlyArray<string | undefined>>;
+  of(project: string | undefined): Promise<ProjectSummaries>;
+}
+
+/** Pause of a project after an unexpected failure (Redis down), so a loop never spins on it. */
 const ERROR_BACKOFF_MS = 1_000;
 /** Longest single wait for a token; the loop re-checks for shutdown in between. */
 const MAX_TOKEN_WAIT_MS = 1_000;
 
+interface HeldClaim {
+  queue: SummaryQueue;
+  clusterId: string;
+}
+
 /**
- * Works the summary queue: claims the most urgent entry, waits for a token of the
- * deployment-wide rate limit (model summarizers only), summarizes and stores the result.
- * Stopping gives back every claim it still holds, so another replica can take them at once.
+ * Works the summary queues: takes the projects in turn (so one project's long queue never
+ * starves another's), claims that queue's most urgent entry, waits for a token of the
+ * deployment-wide rate limit (model summarizers only), summarizes and stores the result. A
+ * project whose queue fails is left alone for a moment while the others go on. Stopping gives
+ * back every claim it still holds, so another replica can take them at once.
  */
 export class SummaryWorker {
   private readonly logger = new Logger(SummaryWorker.name);
   private readonly stopped = new AbortController();
-  private readonly held = new Set<string>();
+  private readonly held = new Set<HeldClaim>();
   private loops: Promise<void>[] = [];
+  private projects: ReadonlyArray<string | undefined> = [];
+  private projectsReadAt = Number.NEGATIVE_INFINITY;
+  private refreshing?: Promise<void>;
+  /** Where the next round starts: advanced by every round, so the projects take turns. */
+  private turn = 0;
+  /** Project -> epoch ms before which it is not tried again (it failed). */
+  private readonly failedUntil = new Map<string | undefined, number>();
 
   constructor(
-    private readonly queue: SummaryQueue,
-    private readonly stage: SummarizeStage,
-    /** Absent for the extractive summarizer, which costs nothing. */
+    private readonly sources: SummarySources,
+    /** Absent: no limit (tests). Applies only to stages whose summarizer is a model. */
     private readonly rateLimit: SummaryRateLimit | undefined,
     private readonly options: SummaryWorkerOptions,
   ) {}
@@ -44,7 +74,11 @@ export class SummaryWorker {
     this.stopped.abort();
     const finished = await within(Promise.all(this.loops));
     const unfinished = [...this.held];
-    await this.queue.release(unfinished);
+    const byQueue = new Map<SummaryQueue, string[]>();
+    for (const { queue, clusterId } of unfinished) {
+      byQueue.set(queue, [...(byQueue.get(queue) ?? []), clusterId]);
+    }
+    await Promise.all([...byQueue].map(([queue, clusterIds]) => queue.release(clusterIds)));
     if (!finished) {
       this.logger.warn(
         `stopped with ${unfinished.length} summaries in flight; released to the queue`,
@@ -58,44 +92,84 @@ export class SummaryWorker {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      try {
-        const claim = await this.queue.claim();
-        if (!claim) {
-          await this.pause(this.options.idlePollMs);
-          continue;
-        }
-        this.held.add(claim.clusterId);
-        try {
-          await this.summarize(claim.clusterId);
-        } finally {
-          this.held.delete(claim.clusterId);
-        }
-      } catch (error) {
-        this.logger.warn({ msg: 'summary queue: will retry', err: error });
-        await this.pause(ERROR_BACKOFF_MS);
-      }
+      await this.refreshProjects();
+      if (!(await this.workOneRound())) await this.pause(this.options.idlePollMs);
     }
   }
 
-  private async summarize(clusterId: string): Promise<void> {
-    if (!(await this.awaitToken())) {
-      await this.queue.release([clusterId]);
+  /** Offers each project in turn one claim, from this round's start; false if none had work. */
+  private async workOneRound(): Promise<boolean> {
+    const projects = this.projects;
+    const start = this.turn++;
+    for (let i = 0; i < projects.length && !this.stopping; i++) {
+      const project = projects[(start + i) % projects.length];
+      if ((this.failedUntil.get(project) ?? 0) > Date.now()) continue;
+      try {
+        if (await this.workOne(project)) return true;
+      } catch (error) {
+        this.failedUntil.set(project, Date.now() + ERROR_BACKOFF_MS);
+        this.logger.warn({ msg: 'summary queue: will retry', project, err: error });
+      }
+    }
+    return false;
+  }
+
+  /** Claims and summarizes one entry of `project`'s queue; false when the queue is empty. */
+  private async workOne(project: string | undefined): Promise<boolean> {
+    const { queue, stage } = await this.sources.of(project);
+    const claim = await queue.claim();
+    if (!claim) return false;
+    const held = { queue, clusterId: claim.clusterId };
+    this.held.add(held);
+    try {
+      await this.summarize(queue, stage, claim.clusterId);
+    } finally {
+      this.held.delete(held);
+    }
+    return true;
+  }
+
+  private async summarize(
+    queue: SummaryQueue,
+    stage: SummarizeStage,
+    clusterId: string,
+  ): Promise<void> {
+    if (!(await this.awaitToken(stage))) {
+      await queue.release([clusterId]);
       return;
     }
     try {
-      const described = await this.stage.summarizeOne(clusterId);
-      if (described) await this.queue.complete(clusterId, described);
-      else await this.queue.drop(clusterId);
+      const described = await stage.summarizeOne(clusterId);
+      if (described) await queue.complete(clusterId, described);
+      else await queue.drop(clusterId);
     } catch (error) {
       // The cluster keeps its current text; the entry goes back for a later attempt.
-      await this.queue.release([clusterId]);
+      await queue.release([clusterId]);
       throw error;
     }
   }
 
-  /** True once a token is taken; false when stopping first. */
-  private async awaitToken(): Promise<boolean> {
-    if (!this.rateLimit) return true;
+  /** Reads the projects again once they are older than `refreshProjectsMs`; one read at a time. */
+  private async refreshProjects(): Promise<void> {
+    if (Date.now() - this.projectsReadAt < this.options.refreshProjectsMs) return;
+    this.refreshing ??= this.sources
+      .projects()
+      .then((projects) => {
+        this.projects = projects;
+        this.projectsReadAt = Date.now();
+      })
+      .catch((error: unknown) => {
+        // The projects known so far keep being served; the read is tried again shortly.
+        this.projectsReadAt = Date.now() - this.options.refreshProjectsMs + ERROR_BACKOFF_MS;
+        this.logger.warn({ msg: 'summary queue: cannot read the projects', err: error });
+      })
+      .finally(() => (this.refreshing = undefined));
+    await this.refreshing;
+  }
+
+  /** True once a token is taken (or the stage's summarizer costs nothing); false when stopping first. */
+  private async awaitToken(stage: SummarizeStage): Promise<boolean> {
+    if (!this.rateLimit || !stage.queuesNewClusters) return true;
     while (!this.stopping) {
       const waitMs = await this.rateLimit.take();
       if (waitMs === 0) return true;

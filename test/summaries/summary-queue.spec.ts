@@ -15,8 +15,8 @@ import { closeTestRedis, openTestRedis, waitFor } from '../support/test-redis';
 import { TopicEmbedder } from '../support/topic-embedder';
 
 /** Item vectors as the local embedder has them: recomputed from the text, not stored. */
-function vectorsOf(redis: Redis): ItemVectors {
-  return new ItemVectors(redis, Keyspace.flat(), new TopicEmbedder(), 'auto', 4000);
+function vectorsOf(redis: Redis, keys = Keyspace.flat()): ItemVectors {
+  return new ItemVectors(redis, keys, new TopicEmbedder(), 'auto', 4000);
 }
 
 /** A model summarizer stand-in that takes `latencyMs` and records what it was asked, in order. */
@@ -36,18 +36,23 @@ class SlowModel implements Summarizer {
   }
 }
 
-/** Persists one new cluster of `size` items, as the pipeline would (queue entry included). */
-async function persistCluster(redis: Redis, clusterId: string, size: number): Promise<void> {
+/** Persists one new cluster of `size` items in `keys`, as the pipeline would (queue entry included). */
+async function persistCluster(
+  redis: Redis,
+  clusterId: string,
+  size: number,
+  keys = Keyspace.flat(),
+): Promise<void> {
   const ids = Array.from({ length: size }, (_, i) => `${clusterId}-item${i}`);
   for (const id of ids) {
-    await redis.hset(`feedback:${id}`, {
+    await redis.hset(keys.feedback.item(id), {
       id,
       source: 'reddit',
       title: `login fails ${id}`,
       body: '',
       clustered: 'false',
     });
-    await redis.sadd('feedback:unclustered', id);
+    await redis.sadd(keys.feedback.unclustered, id);
   }
   const v = Float32Array.from([1, 0]);
   const plan: AssignmentPlan = {
@@ -56,9 +61,9 @@ async function persistCluster(redis: Redis, clusterId: string, size: number): Pr
       { state: { id: clusterId, centroid: v, anchor: v, size }, created: true, addedItemIds: ids },
     ],
   };
-  const lock = new DistributedLock(redis, ServiceKeys.assignLock, 5000);
+  const lock = new DistributedLock(redis, keys.service.assignLock, 5000);
   const lease = (await lock.acquire(5000))!;
-  await new BatchPersister(redis, Keyspace.flat(), vectorsOf(redis), {
+  await new BatchPersister(redis, keys, vectorsOf(redis, keys), {
     queueNew: true,
     growth: 0.25,
   }).persist(lease, {
@@ -139,23 +144,29 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   });
 
   describe('SummaryWorker', () => {
-    function worker(model: Summarizer, perMinute?: number, claimMs = 60_000) {
-      const stage = new SummarizeStage(
+    function stageOf(model: Summarizer, keys = Keyspace.flat()): SummarizeStage {
+      return new SummarizeStage(
         redis,
-        Keyspace.flat(),
+        keys,
         model,
         new ExtractiveSummarizer(),
-        vectorsOf(redis),
+        vectorsOf(redis, keys),
         {
           growth: 0.25,
           maxTextChars: 4000,
         },
       );
+    }
+
+    function worker(model: Summarizer, perMinute?: number, claimMs = 60_000) {
+      const summaries = {
+        queue: new SummaryQueue(redis, Keyspace.flat(), claimMs, 0.25),
+        stage: stageOf(model),
+      };
       return new SummaryWorker(
-        new SummaryQueue(redis, Keyspace.flat(), claimMs, 0.25),
-        stage,
+        { projects: async () => [undefined], of: async () => summaries },
         perMinute ? new SummaryRateLimit(redis, perMinute) : undefined,
-        { concurrency: 1, idlePollMs: 20 },
+        { concurrency: 1, idlePollMs: 20, refreshProjectsMs: 60_000 },
       );
     }
 
@@ -216,6 +227,80 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
       expect(model.asked).toEqual(['c1']);
       expect(await redis.hget('cluster:c2', 'summary_model')).toBe('none');
       expect(await redis.zscore(ServiceKeys.summaryQueue, 'c2')).not.toBeNull();
+    });
+
+    describe('in the project layout (CONTRACT §7): a queue per project', () => {
+      const P = '3f0c2a4e-8d1b-4c6a-9e7f-0a1b2c3d4e5f';
+      const OTHER = 'ckz9x1y2z0000qwerty12345';
+
+      function projectWorker(model: Summarizer, projects: () => string[], failing?: string) {
+        return new SummaryWorker(
+          {
+            projects: async () => projects(),
+            of: async (project) => {
+              if (project === failing) throw new Error(`project ${project} is broken`);
+              const keys = Keyspace.project(project!);
+              return {
+                queue: new SummaryQueue(redis, keys, 60_000, 0.25),
+                stage: stageOf(model, keys),
+              };
+            },
+          },
+          undefined,
+          { concurrency: 1, idlePollMs: 20, refreshProjectsMs: 50 },
+        );
+      }
+
+      const queued = (project: string) =>
+        redis.zcard(Keyspace.project(project).service.summaryQueue);
+
+      it('takes the projects in turn: a long queue does not starve a short one', async () => {
+        for (let i = 0; i < 6; i++)
+          await persistCluster(redis, `p${i}`, 6 - i, Keyspace.project(P));
+        for (let i = 0; i < 2; i++)
+          await persistCluster(redis, `o${i}`, 1, Keyspace.project(OTHER));
+        const model = new SlowModel(5);
+        const running = projectWorker(model, () => [P, OTHER]);
+        running.start();
+        await waitFor(
+          async () => (await queued(P)) + (await queued(OTHER)) === 0,
+          5000,
+          'both queues drained',
+        );
+        await running.stop((work) => work.then(() => true));
+
+        // Each queue in its own order of urgency, the two interleaved.
+        expect(model.asked.slice(0, 4).sort()).toEqual(['o0', 'o1', 'p0', 'p1']);
+        expect(model.asked.filter((id) => id.startsWith('p'))).toEqual([
+          'p0',
+          'p1',
+          'p2',
+          'p3',
+          'p4',
+          'p5',
+        ]);
+        expect(await redis.hget(`cluster:${OTHER}:o1`, 'summary_model')).toBe('model:test');
+        expect(await redis.hget(`cluster:${P}:p5`, 'summary_model')).toBe('model:test');
+      });
+
+      it('works the other projects while one fails, and serves a project that appears later', async () => {
+        const LATER = 'b7e1d2c3-0000-4000-8000-123456789abc';
+        await persistCluster(redis, 'p0', 2, Keyspace.project(P));
+        await persistCluster(redis, 'o0', 2, Keyspace.project(OTHER));
+        const projects = [P, OTHER];
+        const model = new SlowModel(0);
+        const running = projectWorker(model, () => projects, P);
+        running.start();
+        await waitFor(async () => (await queued(OTHER)) === 0, 5000, 'the healthy project drained');
+
+        await persistCluster(redis, 'l0', 1, Keyspace.project(LATER));
+        projects.push(LATER);
+        await waitFor(async () => (await queued(LATER)) === 0, 5000, 'the new project drained');
+        await running.stop((work) => work.then(() => true));
+
+        expect(model.asked).toEqual(['o0', 'l0']);
+        expect(await queued(P)).toBe(1);
+      });
     });
   });
 });
