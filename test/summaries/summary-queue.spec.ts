@@ -1,23 +1,14 @@
 import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
-import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
-import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
 import { SummarizeStage } from '../../src/pipeline/summarize/summarize-stage';
 import { ClusterSummary, SummaryInput, Summarizer } from '../../src/ports/summarizer.port';
 import { ExtractiveSummarizer } from '../../src/providers/local/extractive-summarizer';
-import { DistributedLock } from '../../src/redis/distributed-lock';
 import { ServiceKeys } from '../../src/redis/keys';
 import { SummaryQueue } from '../../src/summaries/summary-queue';
 import { SummaryRateLimit } from '../../src/summaries/summary-rate-limit';
 import { SummaryWorker } from '../../src/summaries/summary-worker';
-import { ItemVectors } from '../../src/item-vectors/item-vectors';
+import { persistQueuedCluster, vectorsOf } from '../support/queued-cluster';
 import { closeTestRedis, openTestRedis, waitFor } from '../support/test-redis';
-import { TopicEmbedder } from '../support/topic-embedder';
-
-/** Item vectors as the local embedder has them: recomputed from the text, not stored. */
-function vectorsOf(redis: Redis, keys = Keyspace.flat()): ItemVectors {
-  return new ItemVectors(redis, keys, new TopicEmbedder(), 'auto', 4000);
-}
 
 /** A model summarizer stand-in that takes `latencyMs` and records what it was asked, in order. */
 class SlowModel implements Summarizer {
@@ -34,46 +25,6 @@ class SlowModel implements Summarizer {
       issueDescription: 'Model description.',
     };
   }
-}
-
-/** Persists one new cluster of `size` items in `keys`, as the pipeline would (queue entry included). */
-async function persistCluster(
-  redis: Redis,
-  clusterId: string,
-  size: number,
-  keys = Keyspace.flat(),
-): Promise<void> {
-  const ids = Array.from({ length: size }, (_, i) => `${clusterId}-item${i}`);
-  for (const id of ids) {
-    await redis.hset(keys.feedback.item(id), {
-      id,
-      source: 'reddit',
-      title: `login fails ${id}`,
-      body: '',
-      clustered: 'false',
-    });
-    await redis.sadd(keys.feedback.unclustered, id);
-  }
-  const v = Float32Array.from([1, 0]);
-  const plan: AssignmentPlan = {
-    assignments: ids.map((itemId) => ({ itemId, clusterId, similarity: 1 })),
-    changes: [
-      { state: { id: clusterId, centroid: v, anchor: v, size }, created: true, addedItemIds: ids },
-    ],
-  };
-  const lock = new DistributedLock(redis, keys.service.assignLock, 5000);
-  const lease = (await lock.acquire(5000))!;
-  await new BatchPersister(redis, keys, vectorsOf(redis, keys), {
-    queueNew: true,
-    growth: 0.25,
-  }).persist(lease, {
-    plan,
-    vectors: new Map(ids.map((id) => [id, v])),
-    sources: new Map(ids.map((id) => [id, 'reddit'])),
-    newClusterText: new Map(),
-    model: 'test-model',
-  });
-  await lock.release(lease);
 }
 
 describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-token.lua)', () => {
@@ -95,8 +46,8 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   });
 
   it('hands out the most urgent entry first, and never the same entry to two replicas', async () => {
-    await persistCluster(redis, 'small', 1);
-    await persistCluster(redis, 'large', 5);
+    await persistQueuedCluster(redis, 'small', 1);
+    await persistQueuedCluster(redis, 'large', 5);
     const replicaA = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
     const replicaB = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
 
@@ -108,7 +59,7 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   });
 
   it('gives a dead replica’s entry to another once its claim lapses', async () => {
-    await persistCluster(redis, 'c1', 2);
+    await persistQueuedCluster(redis, 'c1', 2);
     const dying = new SummaryQueue(redis, Keyspace.flat(), 100, 0.25);
     const survivor = new SummaryQueue(redis, Keyspace.flat(), 100, 0.25);
     expect((await dying.claim())?.clusterId).toBe('c1');
@@ -120,8 +71,8 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
   });
 
   it('keeps the entry when the cluster grew enough during the call, and drops a gone cluster', async () => {
-    await persistCluster(redis, 'c1', 4);
-    await persistCluster(redis, 'gone', 1);
+    await persistQueuedCluster(redis, 'c1', 4);
+    await persistQueuedCluster(redis, 'gone', 1);
     const queue = new SummaryQueue(redis, Keyspace.flat(), 60_000, 0.25);
     await queue.claim();
     await redis.hset('cluster:c1', 'size', 5);
@@ -176,7 +127,7 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
         ['c2', 6],
         ['c3', 3],
       ] as const) {
-        await persistCluster(redis, id, size);
+        await persistQueuedCluster(redis, id, size);
       }
       const model = new SlowModel(10);
       const running = worker(model);
@@ -195,7 +146,7 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
     });
 
     it('on stop, gives back what it holds so another replica takes it at once', async () => {
-      await persistCluster(redis, 'c1', 2);
+      await persistQueuedCluster(redis, 'c1', 2);
       const running = worker(new SlowModel(2_000));
       running.start();
       await waitFor(
@@ -214,8 +165,8 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
     });
 
     it('waits for the rate limit rather than falling back', async () => {
-      await persistCluster(redis, 'c1', 2);
-      await persistCluster(redis, 'c2', 1);
+      await persistQueuedCluster(redis, 'c1', 2);
+      await persistQueuedCluster(redis, 'c2', 1);
       // 6 a minute: a burst of one, then one every 10 s.
       const model = new SlowModel(0);
       const running = worker(model, 6);
@@ -256,9 +207,9 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
       it('takes the projects in turn: a long queue does not starve a short one', async () => {
         for (let i = 0; i < 6; i++)
-          await persistCluster(redis, `p${i}`, 6 - i, Keyspace.project(P));
+          await persistQueuedCluster(redis, `p${i}`, 6 - i, Keyspace.project(P));
         for (let i = 0; i < 2; i++)
-          await persistCluster(redis, `o${i}`, 1, Keyspace.project(OTHER));
+          await persistQueuedCluster(redis, `o${i}`, 1, Keyspace.project(OTHER));
         const model = new SlowModel(5);
         const running = projectWorker(model, () => [P, OTHER]);
         running.start();
@@ -285,15 +236,15 @@ describe('summary queue (claim-summary.lua, complete-summary.lua, take-summary-t
 
       it('works the other projects while one fails, and serves a project that appears later', async () => {
         const LATER = 'b7e1d2c3-0000-4000-8000-123456789abc';
-        await persistCluster(redis, 'p0', 2, Keyspace.project(P));
-        await persistCluster(redis, 'o0', 2, Keyspace.project(OTHER));
+        await persistQueuedCluster(redis, 'p0', 2, Keyspace.project(P));
+        await persistQueuedCluster(redis, 'o0', 2, Keyspace.project(OTHER));
         const projects = [P, OTHER];
         const model = new SlowModel(0);
         const running = projectWorker(model, () => projects, P);
         running.start();
         await waitFor(async () => (await queued(OTHER)) === 0, 5000, 'the healthy project drained');
 
-        await persistCluster(redis, 'l0', 1, Keyspace.project(LATER));
+        await persistQueuedCluster(redis, 'l0', 1, Keyspace.project(LATER));
         projects.push(LATER);
         await waitFor(async () => (await queued(LATER)) === 0, 5000, 'the new project drained');
         await running.stop((work) => work.then(() => true));
