@@ -4,6 +4,9 @@ import { Embedder, EMBEDDER } from '../ports/embedder.port';
 import { Summarizer, SUMMARIZER } from '../ports/summarizer.port';
 import { ProviderReadiness, ReadinessCheck } from '../ports/provider-readiness';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
+import { ProjectContexts } from '../projects/project-contexts';
+import { ProjectRegistry } from '../projects/project-registry';
+import { withTimeout } from './timeout';
 
 /** Longer than a healthy provider needs, shorter than a load balancer's probe timeout. */
 const CHECK_TIMEOUT_MS = 3000;
@@ -14,12 +17,16 @@ const CHECK_TIMEOUT_MS = 3000;
  * that cannot be used makes the replica unready; the Gemini summarizer only reports an
  * outage, since clusters then get extractive summaries and nothing waits for it, but a model
  * that does not exist (404) is a configuration error and reported unusable (down).
+ *
+ * The vector index is a project's (CONTRACT §7): a remote one is the same service whichever
+ * project asks, so any known project's instance tells; with no project yet, none is in use.
  */
 @Injectable()
 export class ProvidersHealthIndicator {
   constructor(
     @Inject(EMBEDDER) private readonly embedder: Embedder,
-    @Inject(VECTOR_INDEX) private readonly index: VectorIndex,
+    private readonly contexts: ProjectContexts,
+    private readonly registry: ProjectRegistry,
     @Inject(SUMMARIZER) private readonly summarizer: Summarizer,
     private readonly health: HealthIndicatorService,
   ) {}
@@ -29,7 +36,22 @@ export class ProvidersHealthIndicator {
   }
 
   async vectorIndexReady(): Promise<HealthIndicatorResult> {
-    return this.required('vector_index', this.index.name, this.index);
+    let index: VectorIndex | undefined;
+    try {
+      // Bounded: a project's first remote index waits for its provider while it is created.
+      index = await withTimeout(this.indexInUse(), CHECK_TIMEOUT_MS);
+    } catch (error) {
+      return this.health.check('vector_index').down({ detail: messageOf(error) });
+    }
+    if (!index) return this.health.check('vector_index').up({ detail: 'no project yet' });
+    return this.required('vector_index', index.name, index);
+  }
+
+  /** The flat layout's index, or the first known project's (undefined while there is none). */
+  private async indexInUse(): Promise<VectorIndex | undefined> {
+    if (this.contexts.layout === 'flat') return this.contexts.get(VECTOR_INDEX, undefined);
+    const [project] = await this.registry.list();
+    return project === undefined ? undefined : this.contexts.get(VECTOR_INDEX, project);
   }
 
   async summarizerReady(): Promise<HealthIndicatorResult> {
@@ -70,8 +92,12 @@ async function checkWithin(
       }),
     ]);
   } catch (error) {
-    return { ok: false, detail: error instanceof Error ? error.message : String(error) };
+    return { ok: false, detail: messageOf(error) };
   } finally {
     clearTimeout(timer);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,17 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import Redis from 'ioredis';
+import { StreamBacklog } from '../metrics/stream-backlog';
 import { REDIS } from '../redis/redis.module';
-import { StreamConsumerService } from '../stream/stream-consumer.service';
+import { withTimeout } from './timeout';
 
 const PING_TIMEOUT_MS = 1000;
 
-/** Readiness facts: Redis answers, and the consumer group exists on `feedback:events`. */
+/**
+ * Readiness facts: Redis answers, and the consumer group exists on `feedback:events`. The
+ * stream and its group are the deployment's, whatever the key layout: they are read through
+ * the shared backlog reader, not through a project's consumer.
+ */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly consumer: StreamConsumerService,
+    private readonly backlog: StreamBacklog,
     private readonly health: HealthIndicatorService,
   ) {}
 
@@ -27,20 +32,13 @@ export class RedisHealthIndicator {
 
   async consumerGroupExists(): Promise<HealthIndicatorResult> {
     const indicator = this.health.check('consumer_group');
-    const { stream } = this.consumer;
-    const exists = await withTimeout(stream.groupExists(), PING_TIMEOUT_MS).catch(() => false);
+    const { stream, group } = this.backlog;
+    const exists = await withTimeout(this.backlog.read(), PING_TIMEOUT_MS).then(
+      (backlog) => backlog !== undefined,
+      () => false,
+    );
     return exists
-      ? indicator.up({ stream: stream.key, group: stream.group })
-      : indicator.down({ stream: stream.key, group: stream.group, message: 'group missing' });
+      ? indicator.up({ stream, group })
+      : indicator.down({ stream, group, message: 'group missing' });
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

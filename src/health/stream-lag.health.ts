@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { StreamBacklog } from '../metrics/stream-backlog';
+import { withTimeout } from './timeout';
 
 const READ_TIMEOUT_MS = 1000;
 
@@ -18,17 +19,8 @@ export class StreamLagHealthIndicator {
 
   async streamLag(): Promise<HealthIndicatorResult> {
     const indicator = this.health.check('stream_lag');
-    let timer: NodeJS.Timeout | undefined;
     try {
-      const backlog = await Promise.race([
-        this.backlog.read(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new Error(`no answer within ${READ_TIMEOUT_MS} ms`)),
-            READ_TIMEOUT_MS,
-          );
-        }),
-      ]);
+      const backlog = await withTimeout(this.backlog.read(), READ_TIMEOUT_MS);
       return indicator.up({
         stream: this.backlog.stream,
         group: this.backlog.group,
@@ -37,8 +29,6 @@ export class StreamLagHealthIndicator {
       });
     } catch (error) {
       return indicator.down({ message: error instanceof Error ? error.message : String(error) });
-    } finally {
-      clearTimeout(timer);
     }
   }
 }
