@@ -9,7 +9,8 @@ export type BatchOrigin = 'stream' | 'job' | 'project';
 
 /**
  * The service's Prometheus metrics, in a registry of its own (several applications may
- * share a process, e.g. in tests). Stream backlog gauges are read from Redis on scrape.
+ * share a process, e.g. in tests). Stream backlog gauges are read from Redis on scrape. No
+ * series is labelled by project (CONTRACT §7): their number does not grow with the projects.
  */
 export class ClusteringMetrics implements ProviderMetrics {
   readonly registry = new Registry();
