@@ -55,8 +55,11 @@ export class SummaryWorker {
   private refreshing?: Promise<void>;
   /** Where the next round starts: advanced by every round, so the projects take turns. */
   private turn = 0;
-  /** Project -> epoch ms before which it is not tried again (it failed). */
-  private readonly failedUntil = new Map<string | undefined, number>();
+  /**
+   * Project -> epoch ms before which no loop tries it again: its queue was empty (so idle
+   * projects cost one claim per poll, however many loops) or failed.
+   */
+  private readonly restingUntil = new Map<string | undefined, number>();
 
   constructor(
     private readonly sources: SummarySources,
@@ -103,11 +106,12 @@ export class SummaryWorker {
     const start = this.turn++;
     for (let i = 0; i < projects.length && !this.stopping; i++) {
       const project = projects[(start + i) % projects.length];
-      if ((this.failedUntil.get(project) ?? 0) > Date.now()) continue;
+      if ((this.restingUntil.get(project) ?? 0) > Date.now()) continue;
       try {
         if (await this.workOne(project)) return true;
+        this.restingUntil.set(project, Date.now() + this.options.idlePollMs);
       } catch (error) {
-        this.failedUntil.set(project, Date.now() + ERROR_BACKOFF_MS);
+        this.restingUntil.set(project, Date.now() + ERROR_BACKOFF_MS);
         this.logger.warn({ msg: 'summary queue: will retry', project, err: error });
       }
     }
