@@ -195,6 +195,14 @@ export class Keyspace {
     return new Keyspace(projectId);
   }
 
+  /**
+   * A namespace of a remote vector index (Upstash): `name` in the flat layout, `{pid}:name` in the
+   * project one, so projects' vectors (whose ids are bare cluster ids) never meet.
+   */
+  vectorNamespace(name: string): string {
+    return this.projectId === undefined ? name : `${this.projectId}:${name}`;
+  }
+
   /** Keys earlier versions wrote and this one only deletes (sweeps UNLINK them). */
   get retired(): string[] {
     return [this.service.centroids, this.service.itemModels];

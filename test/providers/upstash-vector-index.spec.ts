@@ -41,20 +41,18 @@ describe('UpstashVectorIndex', () => {
     indexes.length = 0;
   });
 
-  function index(options: Partial<UpstashVectorIndexOptions> = {}): UpstashVectorIndex {
-    const created = new UpstashVectorIndex(
-      new ClusterStateStore(redis, Keyspace.flat()),
-      redis,
-      Keyspace.flat(),
-      {
-        url: upstash.url,
-        token: upstash.token,
-        model: MODEL,
-        dimensions: DIMENSIONS,
-        backoffBaseMs: 10,
-        ...options,
-      },
-    );
+  function index(
+    options: Partial<UpstashVectorIndexOptions> = {},
+    keys = Keyspace.flat(),
+  ): UpstashVectorIndex {
+    const created = new UpstashVectorIndex(new ClusterStateStore(redis, keys), redis, keys, {
+      url: upstash.url,
+      token: upstash.token,
+      model: MODEL,
+      dimensions: DIMENSIONS,
+      backoffBaseMs: 10,
+      ...options,
+    });
     indexes.push(created);
     return created;
   }
@@ -93,6 +91,29 @@ describe('UpstashVectorIndex', () => {
     const a = near.find((c) => c.id === 'a');
     expect(a?.size).toBe(3);
     expect(Array.from(a?.centroid ?? [])).toEqual(Array.from(direction(0)));
+  });
+
+  it('keeps each project of the project layout in namespaces of its own', async () => {
+    const alpha = Keyspace.project('alpha-project');
+    const beta = Keyspace.project('beta-project');
+    const alphaIndex = index({}, alpha);
+    const betaIndex = index({}, beta);
+    await alphaIndex.refresh();
+    await betaIndex.refresh();
+    // The same cluster id in both projects, on different topics.
+    await writeLiveCluster(redis, 'same-id', direction(0), MODEL, 3, alpha);
+    await writeLiveCluster(redis, 'same-id', direction(4), MODEL, 3, beta);
+    await alphaIndex.clustersChanged([], []);
+    await betaIndex.clustersChanged([], []);
+    await alphaIndex.settled();
+    await betaIndex.settled();
+
+    expect(upstash.ids('alpha-project:centroids')).toEqual(['same-id']);
+    expect(upstash.ids('beta-project:centroids')).toEqual(['same-id']);
+    expect(upstash.ids('centroids')).toEqual([]);
+    expect(upstash.vectorOf('alpha-project:centroids', 'same-id')).not.toEqual(
+      upstash.vectorOf('beta-project:centroids', 'same-id'),
+    );
   });
 
   it('still matches a cluster whose upsert Upstash does not show yet', async () => {

@@ -1,3 +1,4 @@
+import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { encodeInt8Record } from '../../src/item-vectors/int8-record';
 import { normalize } from '../../src/math/vector-math';
@@ -21,20 +22,21 @@ export async function writeLiveCluster(
   centroid: Float32Array,
   model: string,
   size = 3,
+  keys: Keyspace = Keyspace.flat(),
 ): Promise<void> {
-  const seq = await redis.incr(ServiceKeys.indexSeq);
-  await redis
-    .multi()
-    .hset(ClusterKeys.cluster(id), {
-      id,
-      status: 'new',
-      size: String(size),
-      embedding_model: model,
-      centroid: JSON.stringify(Array.from(centroid)),
-    })
-    .sadd(ClusterKeys.all, id)
-    .hset(ServiceKeys.anchors, id, encodeInt8Record(centroid, model))
-    .zadd(ServiceKeys.indexChanges, seq, id)
+  const seq = await redis.incr(keys.service.indexSeq);
+  const write = redis.multi().hset(keys.clusters.cluster(id), {
+    id,
+    status: 'new',
+    size: String(size),
+    embedding_model: model,
+    centroid: JSON.stringify(Array.from(centroid)),
+  });
+  if (keys.clusters.allIsSorted) write.zadd(keys.clusters.all, Math.floor(Date.now() / 1000), id);
+  else write.sadd(keys.clusters.all, id);
+  await write
+    .hset(keys.service.anchors, id, encodeInt8Record(centroid, model))
+    .zadd(keys.service.indexChanges, seq, id)
     .exec();
 }
 

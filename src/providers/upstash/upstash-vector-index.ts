@@ -23,7 +23,6 @@ import {
  * Namespaces of the Upstash index: item vectors and cluster centroids are kept apart, so a
  * centroid query never returns an item and the two can be rebuilt independently.
  */
-export const UPSTASH_NAMESPACES = { items: 'items', centroids: 'centroids' } as const;
 
 const READY_WITHIN_MS = 60_000;
 const SYNC_LOCK_TTL_MS = 30_000;
@@ -98,6 +97,9 @@ export class UpstashVectorIndex implements VectorIndex {
   private syncing?: Promise<void>;
   private syncAgain = false;
 
+  /** This project's namespaces of the index (a project's own pair in the project layout). */
+  private readonly namespaces: { items: string; centroids: string };
+
   constructor(
     private readonly store: ClusterStateStore,
     private readonly redis: Redis,
@@ -110,6 +112,10 @@ export class UpstashVectorIndex implements VectorIndex {
     this.caller = new ResilientCaller('upstash', resilience, this.metrics);
     // Per Upstash index and model: a new index (or model) starts its sync from scratch.
     const scope = `${new URL(options.url).host}:${options.model}`;
+    this.namespaces = {
+      items: keys.vectorNamespace('items'),
+      centroids: keys.vectorNamespace('centroids'),
+    };
     this.cursorKey = keys.service.upstashSyncedSeq(scope);
     this.syncLock = new DistributedLock(
       redis,
@@ -159,7 +165,7 @@ export class UpstashVectorIndex implements VectorIndex {
         `Upstash Vector index uses ${info.similarityFunction} similarity; the clustering service needs COSINE`,
       );
     }
-    this.centroidCount = info.namespaces[UPSTASH_NAMESPACES.centroids]?.vectorCount ?? 0;
+    this.centroidCount = info.namespaces[this.namespaces.centroids]?.vectorCount ?? 0;
     if (this.centroidCount === 0) {
       // An empty (new or reset) index: whatever the cursor says, push every centroid again.
       await this.redis.del(this.cursorKey);
@@ -229,7 +235,7 @@ export class UpstashVectorIndex implements VectorIndex {
       const hits = await this.caller.run('query', () =>
         this.index.queryMany(
           queries.map((query) => ({ vector: Array.from(query), topK, includeVectors: false })),
-          { namespace: UPSTASH_NAMESPACES.centroids },
+          { namespace: this.namespaces.centroids },
         ),
       );
       return queries.map((_, i) => (hits[i] ?? []).map((hit) => String(hit.id)));
@@ -290,7 +296,7 @@ export class UpstashVectorIndex implements VectorIndex {
 
   /** Stores item vectors in the `items` namespace (opt-in, UPSTASH_STORE_ITEM_VECTORS: nothing reads them). */
   async upsertItems(items: ReadonlyArray<{ id: string; vector: Float32Array }>): Promise<void> {
-    const namespace = this.index.namespace(UPSTASH_NAMESPACES.items);
+    const namespace = this.index.namespace(this.namespaces.items);
     for (const chunk of chunks(items, this.batchSize)) {
       await this.caller.run('upsert_items', () =>
         namespace.upsert(chunk.map(({ id, vector }) => ({ id, vector: Array.from(vector) }))),
@@ -311,7 +317,7 @@ export class UpstashVectorIndex implements VectorIndex {
     }
     try {
       const info = await this.caller.run('info', () => this.index.info());
-      this.centroidCount = info.namespaces[UPSTASH_NAMESPACES.centroids]?.vectorCount ?? 0;
+      this.centroidCount = info.namespaces[this.namespaces.centroids]?.vectorCount ?? 0;
       return { ok: true, detail: `upstash: ${this.centroidCount} centroids` };
     } catch (error) {
       return { ok: false, detail: this.caller.describe(error) };
@@ -343,7 +349,7 @@ export class UpstashVectorIndex implements VectorIndex {
   }
 
   private async pushPages(token: string): Promise<void> {
-    const centroids = this.index.namespace(UPSTASH_NAMESPACES.centroids);
+    const centroids = this.index.namespace(this.namespaces.centroids);
     let cursor = await this.readCursor();
     for (let page = 0; page < (this.options.syncPagesPerCall ?? 4); page++) {
       const entries = await this.redis.zrangebyscore(
