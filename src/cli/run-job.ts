@@ -7,6 +7,9 @@ import { ConfigurationError, Environment, loadEnvironment } from '../config/envi
 import { ClusterJobRepository } from '../jobs/cluster-job.repository';
 import { ClusterJobRunner } from '../jobs/cluster-job.runner';
 import { JOB_MODES, JobMode, newClusterJob } from '../jobs/job-data';
+import { ProjectContexts } from '../projects/project-contexts';
+import { ProjectRegistry } from '../projects/project-registry';
+import { isProjectId } from '../redis/keyspace';
 import { OneShotModule } from './one-shot.module';
 
 /** Exit codes of one-shot mode: the job succeeded, the job failed, the command was wrong. */
@@ -26,9 +29,14 @@ export class JobInterruptedError extends Error {
  * On SIGTERM the job stops after the chunk in hand (every write is atomic, so nothing is
  * half done) and is marked `failed` ("interrupted by SIGTERM"); if it has not stopped within
  * SHUTDOWN_TIMEOUT_MS it is marked failed anyway (its late writes are then refused). Either
- * way the process exits with EXIT_FAILED.
+ * way the process exits with EXIT_FAILED. With KEY_LAYOUT=project the job is `projectId`'s
+ * (its record, and the items it clusters, are that project's only).
  */
-export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'): Promise<number> {
+export async function runOneShotJob(
+  jobId: string,
+  mode: JobMode = 'incremental',
+  projectId?: string,
+): Promise<number> {
   const app = await NestFactory.createApplicationContext(OneShotModule.forRoot(), {
     bufferLogs: true,
   });
@@ -41,7 +49,10 @@ export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'
   };
   process.once('SIGTERM', onSigterm);
   try {
-    const jobs = app.get(ClusterJobRepository);
+    const contexts = app.get(ProjectContexts);
+    const jobs = await contexts.get(ClusterJobRepository, projectId);
+    // A known project's silent one-shot jobs are looked after by the replicas.
+    if (projectId !== undefined) await app.get(ProjectRegistry).note([projectId]);
     const existing = await jobs.get(jobId);
     if (!existing) {
       await jobs.create(newClusterJob({ trigger: 'cli', mode, filters: {} }, jobId));
@@ -49,7 +60,8 @@ export async function runOneShotJob(jobId: string, mode: JobMode = 'incremental'
       logger.log({ msg: 'job already finished', job_id: jobId, status: existing.status });
       return existing.status === 'succeeded' ? EXIT_SUCCEEDED : EXIT_FAILED;
     }
-    const run = app.get(ClusterJobRunner).run(jobId, { signal: interrupt.signal });
+    const runner = await contexts.get(ClusterJobRunner, projectId);
+    const run = runner.run(jobId, { signal: interrupt.signal });
     const job = await untilDeadlineAfterAbort(run, interrupt.signal, app.get(Environment));
     if (!job) {
       await jobs.giveUp(jobId, 'interrupted by SIGTERM; did not stop within SHUTDOWN_TIMEOUT_MS');
@@ -78,18 +90,23 @@ function untilDeadlineAfterAbort<T>(
 }
 
 const USAGE =
-  'usage: run-job [--mode incremental|full] [job-id]   (job id default: CLUSTER_JOB_ID, else a new one)';
+  'usage: run-job [--mode incremental|full] [--project <project-id>] [job-id]\n' +
+  '  job id default: CLUSTER_JOB_ID, else a new one; --project is required with KEY_LAYOUT=project and refused without';
 
-/** `npm run job -- [--mode full] [job-id]`, for operators. */
+/** `npm run job -- [--mode full] [--project <id>] [job-id]`, for operators. */
 async function main(argv: string[]): Promise<number> {
   let mode: JobMode = 'incremental';
   let jobId: string | undefined;
+  let projectId: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--mode') {
       const value = JOB_MODES.find((m) => m === argv[++i]);
       if (!value) throw new UsageError(`--mode must be one of ${JOB_MODES.join(', ')}`);
       mode = value;
+    } else if (arg === '--project') {
+      projectId = argv[++i] ?? '';
+      if (!isProjectId(projectId)) throw new UsageError('--project must be a UUID or CUID');
     } else if (/^[0-9a-fA-F-]{36}$/.test(arg) && jobId === undefined) {
       jobId = arg;
     } else {
@@ -97,7 +114,13 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   const env = loadEnvironment();
-  return runOneShotJob(jobId ?? env.CLUSTER_JOB_ID ?? randomUUID(), mode);
+  // An operator naming a project in the flat layout (or none in the project one) means another
+  // deployment than this one: refused rather than run on the wrong keys.
+  if (env.KEY_LAYOUT === 'project' && projectId === undefined)
+    throw new UsageError('--project is required with KEY_LAYOUT=project');
+  if (env.KEY_LAYOUT === 'flat' && projectId !== undefined)
+    throw new UsageError('--project applies only with KEY_LAYOUT=project');
+  return runOneShotJob(jobId ?? env.CLUSTER_JOB_ID ?? randomUUID(), mode, projectId);
 }
 
 class UsageError extends Error {

@@ -52,7 +52,7 @@ export class ClusterReader {
     });
     const { page, next } = pageOf(ranked, limit, cursor);
     const hashes = await this.hashes(page.map((r) => this.keys.clusters.cluster(r.id)));
-    const items = hashes.map((hash) => clusterView(hash, false));
+    const items = hashes.map((hash) => this.view(hash, false));
     return { items, next_cursor: next };
   }
 
@@ -83,12 +83,19 @@ export class ClusterReader {
     const { page, next } = pageOf(ranked, feedbackLimit, feedbackCursor);
     const items = await this.hashes(page.map((r) => this.keys.feedback.item(r.id)));
     const detail: ClusterDetail = {
-      ...clusterView(hash, true),
+      ...this.view(hash, true),
       feedback: items.map(feedbackView),
       feedback_next_cursor: next,
     };
     if (resolvedId !== id) detail.redirected_from = id;
     return detail;
+  }
+
+  /** The cluster's JSON; in the project layout it names its project, whoever wrote the hash. */
+  private view(hash: Record<string, string>, withCentroid: boolean): ClusterView {
+    const view = clusterView(hash, withCentroid);
+    if (this.keys.projectId !== undefined) view.project_id = this.keys.projectId;
+    return view;
   }
 
   /** The hashes at `keys`, in order, leaving out the ones that no longer exist. */

@@ -12,12 +12,14 @@ import {
   JOB_STATUSES,
   JOB_TRIGGERS,
   JobFilters,
+  jobMessageFields,
   JobStats,
 } from './job-data';
 import { JOB_STREAM, JOB_STREAM_MAX_LEN } from './jobs.constants';
 
 /**
- * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4). A run owns
+ * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4; per project, with
+ * `project_id` in the record, in the project layout, §7). A run owns
  * its job through the `owner` token it claimed it with (`claim-job.lua`); progress and the
  * outcome are written only with that token (`update-job.lua`).
  */
@@ -29,16 +31,23 @@ export class ClusterJobRepository {
   ) {}
 
   /**
-   * Writes a new job record and indexes it; `alongside` adds commands to the same MULTI
-   * (the dispatch), so a job is never recorded without being dispatched or the reverse.
+   * Writes a new job record, of this repository's project, and indexes it; `alongside` adds
+   * commands to the same MULTI (the dispatch), so a job is never recorded without being
+   * dispatched or the reverse. Returns the job as recorded.
    */
-  async create(job: ClusterJob, alongside?: (multi: ChainableCommander) => void): Promise<void> {
+  async create(
+    request: ClusterJob,
+    alongside?: (multi: ChainableCommander, job: ClusterJob) => void,
+  ): Promise<ClusterJob> {
+    const projectId = this.keys.projectId;
+    const job = projectId === undefined ? request : { ...request, project_id: projectId };
     const multi = this.redis
       .multi()
       .hset(this.keys.jobs.job(job.id), toHash(job))
       .zadd(this.keys.jobs.recent, Math.floor(Date.parse(job.created_at) / 1000), job.id);
-    alongside?.(multi);
+    alongside?.(multi, job);
     await execOrThrow(multi);
+    return job;
   }
 
   async get(id: string): Promise<ClusterJob | undefined> {
@@ -107,7 +116,12 @@ export class ClusterJobRepository {
         this.redis,
         'redispatchJob',
         [this.keys.service.jobHeartbeats, JOB_STREAM],
-        [id, cutoffMs, JOB_STREAM_MAX_LEN],
+        [
+          id,
+          cutoffMs,
+          JOB_STREAM_MAX_LEN,
+          ...jobMessageFields({ job_id: id, project_id: this.keys.projectId }),
+        ],
       );
       if (handed === 1) redispatched.push(id);
     }
@@ -243,6 +257,7 @@ function pairs(flat: string[]): Array<{ id: string; score: number }> {
 function toHash(job: ClusterJob): Record<string, string> {
   const hash: Record<string, string> = {
     id: job.id,
+    ...(job.project_id === undefined ? {} : { project_id: job.project_id }),
     status: job.status,
     trigger: job.trigger,
     mode: job.mode,
@@ -262,6 +277,7 @@ function fromHash(hash: Record<string, string>): ClusterJob | undefined {
   if (!hash.id) return undefined;
   return {
     id: hash.id,
+    ...(hash.project_id === undefined ? {} : { project_id: hash.project_id }),
     status: oneOf(hash.status, JOB_STATUSES, 'pending'),
     trigger: oneOf(hash.trigger, JOB_TRIGGERS, 'api'),
     mode: oneOf(hash.mode, JOB_MODES, 'incremental'),

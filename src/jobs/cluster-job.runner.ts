@@ -56,7 +56,9 @@ export class ClusterJobRunner {
   async run(jobId: string, options: RunOptions = {}): Promise<ClusterJob> {
     const job = await this.jobs.get(jobId);
     if (!job) throw new JobNotFoundError(`no job ${jobId}`);
-    await withLogContext({ job_id: job.id }, () => this.execute(job, options));
+    const context: Record<string, string> = { job_id: job.id };
+    if (job.project_id !== undefined) context.project_id = job.project_id;
+    await withLogContext(context, () => this.execute(job, options));
     return (await this.jobs.get(jobId)) ?? job;
   }
 

@@ -28,9 +28,14 @@ export interface JobStats extends BatchStats {
   duration_ms: number;
 }
 
-/** One `cluster_job:{id}` hash, parsed; also the job JSON of the HTTP interface. */
+/**
+ * One `cluster_job:{id}` hash (`cluster_job:{pid}:{id}` in the project layout), parsed; also
+ * the job JSON of the HTTP interface.
+ */
 export interface ClusterJob {
   id: string;
+  /** The job's project (KEY_LAYOUT=project only): it clusters that project's items alone. */
+  project_id?: string;
   status: JobStatus;
   trigger: JobTrigger;
   mode: JobMode;
@@ -51,9 +56,20 @@ export interface JobRequest {
   filters: JobFilters;
 }
 
-/** The message on the job stream: only the id; the record in Redis is the truth. */
+/**
+ * The message on the job stream: the job's id, and in the project layout its project (the
+ * stream is shared, the record is per project); the record in Redis is the truth.
+ */
 export interface JobMessage {
   job_id: string;
+  project_id?: string;
+}
+
+/** The stream entry's fields of `message`, as XADD takes them. */
+export function jobMessageFields(message: JobMessage): string[] {
+  const fields = ['job_id', message.job_id];
+  if (message.project_id !== undefined) fields.push('project_id', message.project_id);
+  return fields;
 }
 
 export function emptyJobStats(): JobStats {

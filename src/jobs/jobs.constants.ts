@@ -1,7 +1,9 @@
+import { SharedKeys } from '../redis/keyspace';
+
 /** Names and options of job dispatch, in one place. */
 
-/** Stream that hands jobs to whichever replica reads them first. */
-export const JOB_STREAM = 'clustering:jobs';
+/** Stream that hands jobs to whichever replica reads them first (shared by all projects). */
+export const JOB_STREAM = SharedKeys.jobStream;
 /** The job stream's consumer group; separate from the feedback consumers' group. */
 export const JOB_CONSUMER_GROUP = 'clustering-jobs';
 /** Longest blocking read on the job stream, so a stop request is noticed promptly. */

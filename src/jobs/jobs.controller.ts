@@ -22,6 +22,8 @@ import {
 } from '@nestjs/swagger';
 import { BearerTokenGuard } from '../http/bearer-token.guard';
 import { Page } from '../http/page-cursor';
+import { ProjectQuery } from '../http/project-query';
+import { ProjectContexts } from '../projects/project-contexts';
 import { ClusterJobRepository } from './cluster-job.repository';
 import { CreateClusterJobDto } from './dto/create-cluster-job.dto';
 import { ClusterJobPageView, ClusterJobView } from './dto/cluster-job.view';
@@ -29,13 +31,11 @@ import { ListClusterJobsQuery } from './dto/list-cluster-jobs.query';
 import { ClusterJob, JobFilters } from './job-data';
 import { ClusterJobsProducer } from './jobs.producer';
 
+/** Jobs of the project asked for (`?project_id=`, KEY_LAYOUT=project), through its services. */
 @ApiTags('jobs')
 @Controller()
 export class JobsController {
-  constructor(
-    private readonly producer: ClusterJobsProducer,
-    private readonly jobs: ClusterJobRepository,
-  ) {}
+  constructor(private readonly contexts: ProjectContexts) {}
 
   @Post('cluster-jobs')
   @HttpCode(HttpStatus.ACCEPTED)
@@ -43,10 +43,12 @@ export class JobsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Create a clustering job; some replica runs it' })
   @ApiAcceptedResponse({ type: ClusterJobView })
-  @ApiBadRequestResponse({ description: 'The body is invalid; the message says why.' })
+  @ApiBadRequestResponse({
+    description: 'The body or project_id is invalid; the message says why.',
+  })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' })
-  create(@Body() body: CreateClusterJobDto): Promise<ClusterJob> {
-    return this.enqueue(body);
+  create(@Body() body: CreateClusterJobDto, @Query() query: ProjectQuery): Promise<ClusterJob> {
+    return this.enqueue(body, query);
   }
 
   @Post('clusters/run')
@@ -55,33 +57,40 @@ export class JobsController {
   @ApiBearerAuth()
   @ApiOperation({ summary: 'Same as POST /cluster-jobs (the path the dashboard calls)' })
   @ApiAcceptedResponse({ type: ClusterJobView })
-  @ApiBadRequestResponse({ description: 'The body is invalid; the message says why.' })
+  @ApiBadRequestResponse({
+    description: 'The body or project_id is invalid; the message says why.',
+  })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong bearer token.' })
-  run(@Body() body: CreateClusterJobDto): Promise<ClusterJob> {
-    return this.enqueue(body);
+  run(@Body() body: CreateClusterJobDto, @Query() query: ProjectQuery): Promise<ClusterJob> {
+    return this.enqueue(body, query);
   }
 
   @Get('cluster-jobs')
   @ApiOperation({ summary: 'Recent jobs, newest first' })
   @ApiOkResponse({ type: ClusterJobPageView })
-  list(@Query() query: ListClusterJobsQuery): Promise<Page<ClusterJob>> {
-    return this.jobs.list(query.limit, query.cursor);
+  @ApiBadRequestResponse({ description: 'A query parameter (e.g. project_id) is invalid.' })
+  async list(@Query() query: ListClusterJobsQuery): Promise<Page<ClusterJob>> {
+    const jobs = await this.contexts.get(ClusterJobRepository, query.project_id);
+    return jobs.list(query.limit, query.cursor);
   }
 
   @Get('cluster-jobs/:id')
   @ApiOperation({ summary: 'One job with its stats' })
   @ApiOkResponse({ type: ClusterJobView })
-  @ApiNotFoundResponse({ description: 'No job with this id.' })
-  async get(@Param('id') id: string): Promise<ClusterJob> {
-    const job = await this.jobs.get(id);
+  @ApiBadRequestResponse({ description: 'A query parameter (e.g. project_id) is invalid.' })
+  @ApiNotFoundResponse({ description: 'No job with this id (in this project).' })
+  async get(@Param('id') id: string, @Query() query: ProjectQuery): Promise<ClusterJob> {
+    const jobs = await this.contexts.get(ClusterJobRepository, query.project_id);
+    const job = await jobs.get(id);
     if (!job) throw new NotFoundException(`no cluster job ${id}`);
     return job;
   }
 
-  private enqueue(body: CreateClusterJobDto): Promise<ClusterJob> {
+  private async enqueue(body: CreateClusterJobDto, query: ProjectQuery): Promise<ClusterJob> {
+    const producer = await this.contexts.get(ClusterJobsProducer, query.project_id);
     const filters: JobFilters = {};
     if (body.source !== undefined) filters.source = body.source;
     if (body.since !== undefined) filters.since = body.since;
-    return this.producer.enqueue({ trigger: 'api', mode: body.mode ?? 'incremental', filters });
+    return producer.enqueue({ trigger: 'api', mode: body.mode ?? 'incremental', filters });
   }
 }

@@ -1,5 +1,6 @@
 import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import {
+  BadRequestException,
   BeforeApplicationShutdown,
   Inject,
   Injectable,
@@ -9,6 +10,8 @@ import {
 import Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
+import { ProjectContexts } from '../projects/project-contexts';
+import { ProjectRegistry } from '../projects/project-registry';
 import { REDIS, RedisConnections } from '../redis/redis.module';
 import { holdClaims } from '../stream/claim-keeper';
 import { uniqueConsumerName } from '../stream/consumer-name';
@@ -23,12 +26,15 @@ import {
   JOB_STREAM,
   JOB_STREAM_BLOCK_MS,
 } from './jobs.constants';
+import { servedProjects } from './served-projects';
 
 /** One-shot jobs with a silent owner re-dispatched per look, at most. */
 const SILENT_JOBS_PER_LOOK = 10;
 
 /**
- * Runs the jobs dispatched on `clustering:jobs`, one at a time, on this replica, reading
+ * Runs the jobs dispatched on `clustering:jobs` (shared by all projects: an entry names its
+ * job's project in the project layout, whose record and runner are that project's), one at a
+ * time, on this replica, reading
  * through the same `EventStream` as the feedback consumer (so a lost group is recreated).
  * While a job runs its entry's claim is renewed (which resets its idle time); when a replica
  * dies mid-job, the entry goes idle and another replica claims it (XAUTOCLAIM) and runs the
@@ -48,8 +54,8 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     @Inject(REDIS) redis: Redis,
     connections: RedisConnections,
     private readonly env: Environment,
-    private readonly jobs: ClusterJobRepository,
-    private readonly runner: ClusterJobRunner,
+    private readonly contexts: ProjectContexts,
+    private readonly projects: ProjectRegistry,
     private readonly metrics: ClusteringMetrics,
     private readonly deadline: ShutdownDeadline,
   ) {
@@ -95,9 +101,16 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     const idleMs = this.env.JOB_CLAIM_IDLE_MS;
     if (Date.now() - this.lastClaimAt >= idleMs / 2) {
       this.lastClaimAt = Date.now();
-      const handed = await this.jobs.redispatchSilent(Date.now() - idleMs, SILENT_JOBS_PER_LOOK);
-      if (handed.length > 0)
-        this.logger.warn({ msg: 'silent one-shot jobs re-dispatched', handed });
+      for (const projectId of await servedProjects(this.contexts, this.projects)) {
+        const jobs = await this.contexts.get(ClusterJobRepository, projectId);
+        const handed = await jobs.redispatchSilent(Date.now() - idleMs, SILENT_JOBS_PER_LOOK);
+        if (handed.length > 0)
+          this.logger.warn({
+            msg: 'silent one-shot jobs re-dispatched',
+            handed,
+            project_id: projectId,
+          });
+      }
       const [claimed] = await this.stream.claimIdle(idleMs, 1);
       if (claimed) return claimed;
     }
@@ -106,15 +119,22 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
   }
 
   private async handle(entry: StreamEntry): Promise<void> {
-    const jobId = (entry.fields as Partial<JobMessage>).job_id ?? '';
-    const job = jobId ? await this.jobs.get(jobId) : undefined;
+    const message = entry.fields as Partial<JobMessage>;
+    const project = await this.projectOf(message);
+    if (!project) {
+      this.logger.warn({ msg: 'job entry without a valid project_id dropped', entry: message });
+      await this.stream.ackAndDelete([entry.entryId]);
+      return;
+    }
+    const jobId = message.job_id ?? '';
+    const job = jobId ? await project.jobs.get(jobId) : undefined;
     const deliveries = (await this.stream.deliveryCounts([entry.entryId])).get(entry.entryId) ?? 1;
     // Starts of the job: its deliveries, or its record's for one re-dispatched on a new entry.
     const attempt = Math.max(deliveries, (job?.attempts ?? 0) + 1);
     if (!job || job.status === 'succeeded' || job.status === 'failed') {
       // Unknown, or finished by a replica that died before acknowledging: nothing to do.
     } else if (attempt > this.env.JOB_MAX_ATTEMPTS) {
-      const abandoned = await this.jobs.giveUp(
+      const abandoned = await project.jobs.giveUp(
         job.id,
         `abandoned after ${attempt - 1} attempts: the replicas running it stopped`,
       );
@@ -123,11 +143,26 @@ export class ClusterJobsProcessor implements OnApplicationBootstrap, BeforeAppli
     } else {
       const held = holdClaims(this.stream, [entry.entryId], this.env.JOB_CLAIM_IDLE_MS);
       try {
-        await this.runner.run(job.id, { attempt });
+        await project.runner.run(job.id, { attempt });
       } finally {
         held.release();
       }
     }
     await this.stream.ackAndDelete([entry.entryId]);
+  }
+
+  /** The job's project's record and runner; undefined when the entry names no valid project. */
+  private async projectOf(
+    message: Partial<JobMessage>,
+  ): Promise<{ jobs: ClusterJobRepository; runner: ClusterJobRunner } | undefined> {
+    try {
+      return {
+        jobs: await this.contexts.get(ClusterJobRepository, message.project_id),
+        runner: await this.contexts.get(ClusterJobRunner, message.project_id),
+      };
+    } catch (error) {
+      if (error instanceof BadRequestException) return undefined;
+      throw error;
+    }
   }
 }

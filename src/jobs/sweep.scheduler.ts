@@ -11,9 +11,12 @@ import Redis from 'ioredis';
 import { Environment } from '../config/environment';
 import { ShutdownDeadline } from '../lifecycle/shutdown-deadline';
 import { ClusterJobsProducer } from './jobs.producer';
+import { ProjectContexts } from '../projects/project-contexts';
+import { ProjectRegistry } from '../projects/project-registry';
 import { SharedKeys } from '../redis/keyspace';
 import { REDIS } from '../redis/redis.module';
 import { SweepLock } from '../sweep/sweep-lock';
+import { servedProjects } from './served-projects';
 
 const CRON_NAME = 'sweep';
 /** A tick's claim is kept long enough to outlive clock skew between replicas. */
@@ -26,7 +29,8 @@ const TICK_KEY_TTL_MS = 60_000;
  * `mode: full`) dispatched on the job stream like any other, so whichever replica runs it
  * holds its dispatch entry: if that replica dies mid-sweep, another claims the entry and
  * runs the sweep again, and no record stays `running`. The sweep lock, taken by the job,
- * keeps sweeps from overlapping.
+ * keeps sweeps from overlapping. In the project layout a tick dispatches one sweep per known
+ * project, each checked against that project's own sweep lock.
  */
 @Injectable()
 export class SweepScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,8 +41,8 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: SchedulerRegistry,
     private readonly env: Environment,
-    private readonly lock: SweepLock,
-    private readonly producer: ClusterJobsProducer,
+    private readonly contexts: ProjectContexts,
+    private readonly projects: ProjectRegistry,
     private readonly deadline: ShutdownDeadline,
   ) {}
 
@@ -69,13 +73,33 @@ export class SweepScheduler implements OnApplicationBootstrap, BeforeApplication
         'OK'
       )
         return;
-      if (await this.lock.isHeld()) {
-        this.logger.log('scheduled sweep skipped: another sweep is still running');
+      for (const projectId of await servedProjects(this.contexts, this.projects)) {
+        await this.dispatch(projectId);
+      }
+    } catch (error) {
+      this.logger.error({ msg: 'scheduled sweeps not dispatched', err: error });
+    }
+  }
+
+  /** The project's sweep, unless one still runs; a failure here leaves the others' alone. */
+  private async dispatch(projectId: string | undefined): Promise<void> {
+    try {
+      const lock = await this.contexts.get(SweepLock, projectId);
+      if (await lock.isHeld()) {
+        this.logger.log({
+          msg: 'scheduled sweep skipped: another sweep is still running',
+          project_id: projectId,
+        });
         return;
       }
-      await this.producer.enqueue({ trigger: 'schedule', mode: 'full', filters: {} });
+      const producer = await this.contexts.get(ClusterJobsProducer, projectId);
+      await producer.enqueue({ trigger: 'schedule', mode: 'full', filters: {} });
     } catch (error) {
-      this.logger.error({ msg: 'scheduled sweep not dispatched', err: error });
+      this.logger.error({
+        msg: 'scheduled sweep not dispatched',
+        err: error,
+        project_id: projectId,
+      });
     }
   }
 }

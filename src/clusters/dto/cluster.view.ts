@@ -3,6 +3,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 /** A cluster as listed (CONTRACT §2 fields; other components' fields pass through). */
 export class ClusterSummaryView {
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiPropertyOptional({ description: 'Its project (KEY_LAYOUT=project only).' })
+  project_id?: string;
   @ApiProperty() title!: string;
   @ApiProperty() summary!: string;
   @ApiProperty() issue_title!: string;

@@ -2,12 +2,13 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsPageCursor } from '../../http/page-cursor';
+import { ProjectQuery } from '../../http/project-query';
 import { ClusterSort } from '../cluster-reader';
 
 export const CLUSTER_SORTS: readonly ClusterSort[] = ['size', 'recent'];
 const CLUSTER_PAGE_MAX = 100;
 
-export class ListClustersQuery {
+export class ListClustersQuery extends ProjectQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: CLUSTER_PAGE_MAX, default: 20 })
   @IsOptional()
   @Type(() => Number)

@@ -13,6 +13,8 @@ import {
 /** The job JSON of the HTTP interface (CONTRACT §4-§5), for the OpenAPI document. */
 export class ClusterJobView {
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiPropertyOptional({ description: 'Its project (KEY_LAYOUT=project only).' })
+  project_id?: string;
   @ApiProperty({ enum: JOB_STATUSES }) status!: JobStatus;
   @ApiProperty({ enum: JOB_TRIGGERS }) trigger!: JobTrigger;
   @ApiProperty({ enum: JOB_MODES }) mode!: JobMode;

@@ -2,9 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { IsPageCursor } from '../../http/page-cursor';
+import { ProjectQuery } from '../../http/project-query';
 import { JOB_PAGE_DEFAULT, JOB_PAGE_MAX } from '../jobs.constants';
 
-export class ListClusterJobsQuery {
+export class ListClusterJobsQuery extends ProjectQuery {
   @ApiPropertyOptional({ minimum: 1, maximum: JOB_PAGE_MAX, default: JOB_PAGE_DEFAULT })
   @IsOptional()
   @Type(() => Number)
