@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { FeedbackWriter } from '../../src/feedback/feedback-writer';
@@ -141,6 +142,20 @@ describe('HTTP and jobs in the project layout (KEY_LAYOUT=project, CONTRACT §7)
     ]);
     // The project is now a known one (its scheduled sweeps).
     expect(await redis.sismember(SharedKeys.projects, A)).toBe(1);
+  });
+
+  it('drops a dispatch entry that names no project and goes on with the next', async () => {
+    const [waiting] = await writeItems(A, ['payment fails at checkout']);
+    const app = await start(PROJECT);
+    await redis.xadd(JOB_STREAM, '*', 'job_id', randomUUID());
+    await eventually(async () => ((await redis.xlen(JOB_STREAM)) === 0 ? true : undefined));
+    // The consumer went on: a valid entry after it runs.
+    const { body } = await request(app.getHttpServer())
+      .post(`/cluster-jobs?project_id=${A}`)
+      .send({})
+      .expect(202);
+    expect(await finished(app, A, (body as JobJson).id)).toMatchObject({ status: 'succeeded' });
+    expect(await redis.hget(`feedback:${A}:${waiting}`, 'cluster_id')).toBeTruthy();
   });
 
   it("serves a project's clusters with its feedback, and answers 404 to another project", async () => {
