@@ -18,10 +18,10 @@ import {
 import { JOB_STREAM, JOB_STREAM_MAX_LEN } from './jobs.constants';
 
 /**
- * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4; per project, with
- * `project_id` in the record, in the project layout, §7). A run owns
- * its job through the `owner` token it claimed it with (`claim-job.lua`); progress and the
- * outcome are written only with that token (`update-job.lua`).
+ * Reads and writes `cluster_job:{id}` and `cluster_jobs:recent` (CONTRACT §4; in the project
+ * layout a project's, with `project_id` in the record, §7). A run owns its job through the
+ * `owner` token it claimed it with (`claim-job.lua`); progress and the outcome are written
+ * only with that token (`update-job.lua`).
  */
 @Injectable()
 export class ClusterJobRepository {

@@ -32,10 +32,10 @@ import { servedProjects } from './served-projects';
 const SILENT_JOBS_PER_LOOK = 10;
 
 /**
- * Runs the jobs dispatched on `clustering:jobs` (shared by all projects: an entry names its
- * job's project in the project layout, whose record and runner are that project's), one at a
- * time, on this replica, reading
- * through the same `EventStream` as the feedback consumer (so a lost group is recreated).
+ * Runs the jobs dispatched on `clustering:jobs`, one at a time, on this replica, reading
+ * through the same `EventStream` as the feedback consumer (so a lost group is recreated). The
+ * stream is shared by all projects: in the project layout an entry names its job's project,
+ * and the job is read and run by that project's repository and runner.
  * While a job runs its entry's claim is renewed (which resets its idle time); when a replica
  * dies mid-job, the entry goes idle and another replica claims it (XAUTOCLAIM) and runs the
  * job again, so no job stays `running`. One-shot (`cli`) jobs have no entry while they run:
