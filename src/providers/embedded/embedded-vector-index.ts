@@ -1,4 +1,4 @@
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import { BatchMatches, Index, Matches, MetricKind, ScalarKind } from 'usearch';
 import { ClusterState } from '../../ports/cluster-state';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { dequantizeInt8, dot, Int8Vector, normalize, quantizeInt8 } from '../../math/vector-math';
@@ -14,6 +14,17 @@ import { SketchProjection } from './sketch-projection';
 export const EXACT_SCAN_LIMIT = 128;
 /** Candidates asked of the approximate graph per wanted candidate, before the exact re-rank. */
 const OVERSAMPLE = 3;
+/**
+ * Queries searched in one call of the graph (a native call per query cost ~20% more). A call
+ * blocks the event loop: 32 queries took ~45 ms at 50,000 clusters on a loaded 2-core machine,
+ * within the service's 100 ms bound.
+ */
+const SEARCH_BATCH = 32;
+/**
+ * New clusters added to the graph per call, on every core (a cold start adds them all): 64
+ * took ~35 ms at 50,000 clusters, and loading 50,000 took 28 s against 66-87 s one by one.
+ */
+const ADD_BATCH = 64;
 /**
  * A centroid is re-inserted in the graph only once it moved this far (cosine) from the copy in
  * the graph: re-linking a node is the graph's most expensive operation, and a cluster's
@@ -55,7 +66,8 @@ interface IndexedCluster {
 export class EmbeddedVectorIndex implements VectorIndex {
   readonly name = 'embedded';
   private readonly clusters = new Map<string, IndexedCluster>();
-  private readonly idsByKey = new Map<bigint, string>();
+  /** Cluster by graph key (keys are small slot numbers, reused): no hashing of bigint keys. */
+  private readonly bySlot: Array<IndexedCluster | undefined> = [];
   /** Keys of removed clusters, handed out again before new ones. */
   private readonly freeKeys: bigint[] = [];
   private readonly graph: Index;
@@ -72,11 +84,14 @@ export class EmbeddedVectorIndex implements VectorIndex {
       dimensions > GRAPH_DIMENSIONS
         ? new SketchProjection(dimensions, GRAPH_DIMENSIONS)
         : undefined;
-    // M 16 and expansion 64: recall is recovered by oversampling and the exact re-rank.
+    // M 16 and expansion 64: recall is recovered by oversampling and the exact re-rank. The
+    // sketches are held as int8 (the re-rank is exact anyway): at 50,000 clusters this loaded
+    // the graph in 28 s against 44 s for float32, searched 15% faster, and the nearest cluster
+    // was found as often (99.5%).
     this.graph = new Index({
       dimensions: this.projection?.outputDimensions ?? dimensions,
       metric: MetricKind.Cos,
-      quantization: ScalarKind.F32,
+      quantization: ScalarKind.I8,
       connectivity: 16,
       expansion_add: 64,
       expansion_search: 64,
@@ -132,9 +147,11 @@ export class EmbeddedVectorIndex implements VectorIndex {
     };
     const slice = new TimeSlice();
     const found: ClusterCandidate[][] = [];
-    for (const query of queries) {
+    const wanted = Math.min(k * OVERSAMPLE, this.clusters.size);
+    for (let start = 0; start < queries.length; start += SEARCH_BATCH) {
       await slice.pause();
-      found.push(this.nearest(query, k * OVERSAMPLE).map(decode));
+      const batch = queries.slice(start, start + SEARCH_BATCH);
+      for (const keys of this.search(batch, wanted)) found.push(this.clustersOf(keys).map(decode));
     }
     return found;
   }
@@ -145,12 +162,19 @@ export class EmbeddedVectorIndex implements VectorIndex {
     return cluster && stateOf(cluster);
   }
 
-  private nearest(query: Float32Array, wanted: number): IndexedCluster[] {
-    const { keys } = this.graph.search(this.sketch(query), Math.min(wanted, this.clusters.size), 1);
+  /** The graph's keys nearest to each query, one call for the whole batch. */
+  private search(queries: readonly Float32Array[], wanted: number): BigUint64Array[] {
+    const sketches = queries.map((query) => this.sketch(query));
+    // A batch of one query comes back as plain Matches, whatever the typings say.
+    const matches = this.graph.search(sketches, wanted, 1) as Matches | BatchMatches;
+    if (matches instanceof BatchMatches) return sketches.map((_, i) => matches.get(i).keys);
+    return [matches.keys];
+  }
+
+  private clustersOf(keys: BigUint64Array): IndexedCluster[] {
     const out: IndexedCluster[] = [];
     for (const key of keys) {
-      const id = this.idsByKey.get(key);
-      const cluster = id === undefined ? undefined : this.clusters.get(id);
+      const cluster = this.bySlot[Number(key)];
       if (cluster) out.push(cluster);
     }
     return out;
@@ -158,36 +182,48 @@ export class EmbeddedVectorIndex implements VectorIndex {
 
   private async putAll(states: readonly ClusterState[]): Promise<void> {
     const slice = new TimeSlice();
+    const fresh = new Map<string, ClusterState>();
     for (const state of states) {
       await slice.pause();
-      this.put(state);
+      if (this.clusters.has(state.id)) this.update(state);
+      else fresh.set(state.id, state);
+    }
+    const inserts = [...fresh.values()];
+    for (let start = 0; start < inserts.length; start += ADD_BATCH) {
+      await slice.pause();
+      this.insert(inserts.slice(start, start + ADD_BATCH));
     }
   }
 
-  private put(state: ClusterState): void {
-    const existing = this.clusters.get(state.id);
+  private update(state: ClusterState): void {
+    const existing = this.clusters.get(state.id) as IndexedCluster;
     const sketch = this.sketch(state.centroid);
-    if (existing) {
-      existing.centroid = state.centroid;
-      existing.size = state.size;
-      existing.anchor = quantizeInt8(state.anchor);
-      if (dot(existing.inGraph, sketch) >= REINSERT_BELOW_COSINE) return;
-      // The graph takes a key once: replacing a vector is removing it and adding it again.
-      this.graph.remove(existing.key);
-      this.graph.add(existing.key, sketch);
-      existing.inGraph = sketch;
-      return;
-    }
-    const key = this.freeKeys.pop() ?? this.nextKey++;
-    this.graph.add(key, sketch);
-    this.idsByKey.set(key, state.id);
-    this.clusters.set(state.id, {
-      id: state.id,
-      key,
-      centroid: state.centroid,
-      anchor: quantizeInt8(state.anchor),
-      size: state.size,
-      inGraph: sketch,
+    existing.centroid = state.centroid;
+    existing.size = state.size;
+    existing.anchor = quantizeInt8(state.anchor);
+    if (dot(existing.inGraph, sketch) >= REINSERT_BELOW_COSINE) return;
+    // The graph takes a key once: replacing a vector is removing it and adding it again.
+    this.graph.remove(existing.key);
+    this.graph.add(existing.key, sketch);
+    existing.inGraph = sketch;
+  }
+
+  /** New clusters, added to the graph in one call (on every core: a cold start loads them all). */
+  private insert(states: readonly ClusterState[]): void {
+    const keys = states.map(() => this.freeKeys.pop() ?? this.nextKey++);
+    const sketches = states.map((state) => this.sketch(state.centroid));
+    this.graph.add(keys, sketches, 0);
+    states.forEach((state, i) => {
+      const cluster: IndexedCluster = {
+        id: state.id,
+        key: keys[i],
+        centroid: state.centroid,
+        anchor: quantizeInt8(state.anchor),
+        size: state.size,
+        inGraph: sketches[i],
+      };
+      this.bySlot[Number(keys[i])] = cluster;
+      this.clusters.set(state.id, cluster);
     });
   }
 
@@ -204,17 +240,24 @@ export class EmbeddedVectorIndex implements VectorIndex {
     const cluster = this.clusters.get(id);
     if (!cluster) return;
     this.graph.remove(cluster.key);
-    this.idsByKey.delete(cluster.key);
+    this.bySlot[Number(cluster.key)] = undefined;
     this.clusters.delete(id);
     this.freeKeys.push(cluster.key);
   }
 }
 
 function stateOf(cluster: IndexedCluster): ClusterState {
+  const codes = cluster.anchor;
+  let anchor: Float32Array | undefined;
   return {
     id: cluster.id,
     centroid: cluster.centroid,
-    anchor: dequantizeInt8(cluster.anchor),
     size: cluster.size,
+    // Decoded when first read: most candidates fail the join bar before their anchor is
+    // compared, and at 50,000 clusters decoding every candidate's anchor cost more than the
+    // graph search.
+    get anchor() {
+      return (anchor ??= dequantizeInt8(codes));
+    },
   };
 }
