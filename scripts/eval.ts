@@ -29,6 +29,7 @@ import {
   withDatabase,
   DEFAULT_REDIS_URL,
 } from './lib/redis-server';
+import { bytesUnderPrefix } from './lib/scale-workload';
 import { startService } from './lib/service-process';
 
 interface EvalOptions {
@@ -58,6 +59,8 @@ interface Figures {
   bcubed_precision: number;
   bcubed_recall: number;
   bcubed_f1: number;
+  /** Redis bytes under `clustering:` (MEMORY USAGE) per item: the issue's 1 KB budget. */
+  clustering_bytes_per_item: number;
   seconds: number;
 }
 
@@ -96,6 +99,7 @@ async function measure(
     bcubed_precision: b.precision,
     bcubed_recall: b.recall,
     bcubed_f1: b.f1,
+    clustering_bytes_per_item: (await bytesUnderPrefix(redis, 'clustering:')) / gold.length,
     seconds,
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
-import { encodeInt8Record } from '../../src/item-vectors/int8-record';
+import { encodeInt8Record } from '../../src/item-vectors/vector-record';
 import { normalize } from '../../src/math/vector-math';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 

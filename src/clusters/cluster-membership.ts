@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { decodeInt8Record } from '../item-vectors/int8-record';
+import { decodeVectorRecord } from '../item-vectors/vector-record';
 import { Keyspace } from '../redis/keyspace';
 import { ClusterState } from '../ports/cluster-state';
 import { ClusterStateStore } from './cluster-state.store';
@@ -66,7 +66,7 @@ export class ClusterMembership {
       // another model's fingerprint decodes as absent. Embedders whose vectors are recomputed
       // store none, and the old text is gone: such a departure only lowers the size.
       const record = records[i];
-      const vector = record ? decodeInt8Record(record, model) : undefined;
+      const vector = record ? decodeVectorRecord(record, model) : undefined;
       if (vector) oldVectors.set(id, vector);
     });
     return { clusterOf, states: new Map(live.map((s) => [s.id, s])), oldVectors };

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { LiveClusters } from './live-clusters';
-import { decodeInt8Record } from '../item-vectors/int8-record';
+import { decodeVectorRecord } from '../item-vectors/vector-record';
 import { unpackVector } from '../math/vector-math';
 import { Keyspace } from '../redis/keyspace';
 import { ClusterState } from '../ports/cluster-state';
@@ -122,6 +122,6 @@ function readAnchor(
 ): Float32Array | undefined {
   if (!record) return undefined;
   if (record.length === dimensions * 4) return unpackVector(record);
-  const anchor = decodeInt8Record(record, model);
+  const anchor = decodeVectorRecord(record, model);
   return anchor?.length === dimensions ? anchor : undefined;
 }

@@ -4,7 +4,7 @@ import { startApp } from '../support/test-app';
 import { waitFor } from '../support/test-redis';
 import { TopicEmbedder, topicVector } from '../support/topic-embedder';
 import { Embedder, EmbedOutcome } from '../../src/ports/embedder.port';
-import { decodeInt8Record } from '../../src/item-vectors/int8-record';
+import { decodeVectorRecord } from '../../src/item-vectors/vector-record';
 
 const DB = 3;
 
@@ -159,7 +159,7 @@ describe('updated items are re-clustered through the real pipeline (CONTRACT §1
       );
       await waitUntilClustered(id);
       const record = await fixture.redis.hgetBuffer('clustering:vectors:items', id);
-      const stored = record ? decodeInt8Record(record, 'test-topics@12') : undefined;
+      const stored = record ? decodeVectorRecord(record, 'test-topics@12') : undefined;
       const expected = topicVector('crash instead');
       expect(stored).toBeDefined();
       stored?.forEach((x, i) => expect(x).toBeCloseTo(expected[i], 1));

@@ -2,7 +2,7 @@ import { Keyspace } from '../../src/redis/keyspace';
 import { Redis } from 'ioredis';
 import { CalibrationStore } from '../../src/calibration/calibration.store';
 import { ClusterStateStore } from '../../src/clusters/cluster-state.store';
-import { decodeInt8Record, encodeInt8Record } from '../../src/item-vectors/int8-record';
+import { decodeVectorRecord, encodeInt8Record } from '../../src/item-vectors/vector-record';
 import { cosine, packVector } from '../../src/math/vector-math';
 import { EmbedOutcome, Embedder } from '../../src/ports/embedder.port';
 import { GeminiEmbedder } from '../../src/providers/gemini/gemini-embedder';
@@ -112,9 +112,9 @@ describe('reEmbed', () => {
     const hash = await redis.hgetall(ClusterKeys.cluster(id));
     expect(hash.embedding_model).toBe(target.model);
     const members = await redis.smembers(ClusterKeys.items(id));
-    // Hosted-model vectors are stored as int8 records tagged with the new model.
+    // Hosted-model vectors are stored as 6-bit records tagged with the new model.
     const vectors = (await redis.hmgetBuffer(ServiceKeys.itemVectors, ...members)).map((b) =>
-      decodeInt8Record(b as Buffer, target.model),
+      decodeVectorRecord(b as Buffer, target.model),
     ) as Float32Array[];
     expect(vectors.every((v) => v?.length === 128)).toBe(true);
     const centroid = JSON.parse(hash.centroid) as number[];
@@ -123,7 +123,7 @@ describe('reEmbed', () => {
       expect(centroid[d]).toBeCloseTo((vectors[0][d] + vectors[1][d] + vectors[2][d]) / 3, 2);
     }
     const anchorRecord = (await redis.hgetBuffer(ServiceKeys.anchors, id)) as Buffer;
-    const anchor = decodeInt8Record(anchorRecord, target.model) as Float32Array;
+    const anchor = decodeVectorRecord(anchorRecord, target.model) as Float32Array;
     expect(Math.max(...vectors.map((v) => cosine(v, anchor)))).toBeGreaterThan(0.999);
   }
 
@@ -157,7 +157,7 @@ describe('reEmbed', () => {
     expect(calibration.count).toBe(9);
     // (The stored item vectors are int8 records: their mean matches to quantisation precision.)
     const items = (await redis.hvalsBuffer(ServiceKeys.itemVectors)).map(
-      (record) => decodeInt8Record(record, target.model) as Float32Array,
+      (record) => decodeVectorRecord(record, target.model) as Float32Array,
     );
     for (const d of [0, 17, 127]) {
       const mean = items.reduce((sum, v) => sum + v[d], 0) / items.length;

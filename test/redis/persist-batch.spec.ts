@@ -1,7 +1,7 @@
 import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
 import { AssignmentPlan } from '../../src/pipeline/assign/assign-batch';
-import { decodeInt8Record } from '../../src/item-vectors/int8-record';
+import { decodeVectorRecord } from '../../src/item-vectors/vector-record';
 import { ItemVectors } from '../../src/item-vectors/item-vectors';
 import { Embedder } from '../../src/ports/embedder.port';
 import { BatchPersister } from '../../src/pipeline/persist/batch-persister';
@@ -108,17 +108,17 @@ describe('persist-batch.lua through BatchPersister', () => {
     });
     expect(JSON.parse(cluster.centroid)).toEqual([0.6, 0.8]);
     expect(await redis.smembers('clusters:all')).toEqual(['c1']);
-    const anchor = decodeInt8Record(
+    const anchor = decodeVectorRecord(
       (await redis.hgetBuffer(ServiceKeys.anchors, 'c1'))!,
       'test-model',
     );
     expect(Array.from(anchor!)).toEqual([1, 0]);
     expect(await redis.zscore(ServiceKeys.indexChanges, 'c1')).toBe('1');
-    // The vector is an int8 record tagged with its model; no model name is stored per item.
+    // The vector is a 6-bit record tagged with its model; no model name is stored per item.
     const record = (await redis.hgetBuffer(ServiceKeys.itemVectors, 'a'))!;
-    expect(record.length).toBeLessThanOrEqual(9 + 2);
-    expect(Array.from(decodeInt8Record(record, 'test-model')!)).toEqual([1, 0]);
-    expect(decodeInt8Record(record, 'another-model')).toBeUndefined();
+    expect(record.length).toBe(12 + 2);
+    expect(Array.from(decodeVectorRecord(record, 'test-model')!)).toEqual([1, 0]);
+    expect(decodeVectorRecord(record, 'another-model')).toBeUndefined();
     expect(await redis.keys('clustering:vectors:models*')).toEqual([]);
     expect(await redis.exists('clustering:index:centroids')).toBe(0);
     expect(await contractViolations(redis)).toEqual([]);

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { decodeInt8Record } from '../../src/item-vectors/int8-record';
+import { decodeVectorRecord } from '../../src/item-vectors/vector-record';
 
 /**
  * Checks every invariant of the contract's "clustered" definition (CONTRACT §2) over the
@@ -80,7 +80,7 @@ export async function centroidViolations(redis: Redis, tolerance = 1e-4): Promis
     const mean: number[] = [];
     let missing = 0;
     for (const record of records) {
-      const vector = record ? decodeInt8Record(record, model) : undefined;
+      const vector = record ? decodeVectorRecord(record, model) : undefined;
       if (!record || !vector) {
         missing++;
         continue;

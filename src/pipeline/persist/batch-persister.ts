@@ -5,7 +5,7 @@ import { Keyspace } from '../../redis/keyspace';
 import { runScript } from '../../redis/lua-scripts';
 import { AssignmentPlan } from '../assign/assign-batch';
 import { StoredSummary } from '../summarize/summarize-stage';
-import { encodeInt8Record } from '../../item-vectors/int8-record';
+import { encodeInt8Record } from '../../item-vectors/vector-record';
 import { ItemVectors } from '../../item-vectors/item-vectors';
 
 /** What persist needs besides the plan: per item its vector and source, per new cluster its text. */

@@ -5,7 +5,7 @@ import { Calibration } from '../../calibration/calibration';
 import { CalibrationStore } from '../../calibration/calibration.store';
 import { ClusterStateStore } from '../../clusters/cluster-state.store';
 import { parseFeedbackHash } from '../../feedback/feedback-item';
-import { encodeInt8Record } from '../../item-vectors/int8-record';
+import { encodeInt8Record } from '../../item-vectors/vector-record';
 import { ItemVectors, ItemVectorStorage } from '../../item-vectors/item-vectors';
 import { cosine } from '../../math/vector-math';
 import { Embedder } from '../../ports/embedder.port';
@@ -105,7 +105,7 @@ export async function reEmbed(options: ReEmbedOptions): Promise<ReEmbedReport> {
   let group: ClusterWork[] = [];
   let groupItems = 0;
   const flush = async () => {
-    await embedGroup(embedder, group, report);
+    await embedGroup(embedder, itemVectors, group, report);
     for (const work of group) await finishCluster(redis, keys, itemVectors, work, report);
     advance(group.length);
     group = [];
@@ -174,6 +174,7 @@ async function loadCluster(
 /** Embeds the pending members of a group of clusters in one call (the embedder batches it). */
 async function embedGroup(
   embedder: Embedder,
+  itemVectors: ItemVectors,
   group: ClusterWork[],
   report: ReEmbedReport,
 ): Promise<void> {
@@ -183,7 +184,8 @@ async function embedGroup(
   pending.forEach(({ work, item }, i) => {
     const outcome = outcomes[i];
     if (outcome.ok) {
-      work.vectors.set(item.id, outcome.vector);
+      // As it will read back: the centroid is then exactly the mean of the stored vectors.
+      work.vectors.set(item.id, itemVectors.asStored(outcome.vector));
       report.itemsEmbedded++;
     } else {
       work.failure ??= `item ${item.id}: ${outcome.reason}`;
