@@ -64,7 +64,7 @@ function serviceKeys(prefix: string) {
     /** Hash: cluster id -> int8 record of its anchor (the vector the cluster was founded on). */
     anchors: `${prefix}index:anchors`,
     /**
-     * Hash: feedback id -> int8 record of its vector (src/item-vectors/int8-record.ts); only
+     * Hash: feedback id -> 6-bit record of its vector (src/item-vectors/vector-record.ts); only
      * for embedders whose vectors are not recomputed from text (ITEM_VECTORS).
      */
     itemVectors: `${prefix}vectors:items`,

@@ -328,7 +328,7 @@ function sources(value: unknown): SafeHtml[] {
 function trendOf(cluster: ClusterView): number[] | undefined {
   const trend = cluster.trend;
   return Array.isArray(trend) && trend.length > 1 && trend.every((n) => typeof n === 'number')
-    ? (trend)
+    ? trend
     : undefined;
 }
 

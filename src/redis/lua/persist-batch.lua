@@ -23,7 +23,7 @@
 -- ARGV[n] int8 vector records and centroid JSON texts, referenced by the *Arg indexes above
 --         (kept out of the plan so the script never decodes thousands of numbers).
 -- Vector storage: the centroid lives only in the cluster hash (the contract's JSON, which the
--- index loads); anchors and item vectors are int8 records (src/item-vectors/int8-record.ts) that
+-- index loads); anchors (int8) and item vectors (6-bit) are records (src/item-vectors/vector-record.ts) that
 -- carry their model's fingerprint, so no model name is stored per item. KEYS[6] and KEYS[9] are
 -- what earlier versions wrote (float32 centroids, a model per item): only ever deleted from here.
 -- vectorArg 0: the item's vector is not stored (the embedder recomputes it); an older one goes.
