@@ -8,7 +8,13 @@ async function bootstrap(): Promise<void> {
   if (env.CLUSTER_JOB_ID) {
     // One-shot mode: no HTTP server, no consumers; the exit code is the job's outcome.
     const { runOneShotJob } = await import('./cli/run-job');
-    process.exit(await runOneShotJob(env.CLUSTER_JOB_ID));
+    process.exit(
+      await runOneShotJob(
+        env.CLUSTER_JOB_ID,
+        undefined,
+        env.KEY_LAYOUT === 'project' ? env.CLUSTER_JOB_PROJECT_ID : undefined,
+      ),
+    );
   }
   const [{ NestFactory }, { Logger }, { AppModule }, { configureHttp }, { exitOnSignals }] =
     await Promise.all([

@@ -217,6 +217,11 @@ export class Environment {
   @Matches(/^[0-9a-fA-F-]{36}$/, { message: 'must be a UUID' })
   CLUSTER_JOB_ID?: string;
 
+  /** The project of CLUSTER_JOB_ID's job (required with KEY_LAYOUT=project, unused otherwise). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9-]{1,64}$/, { message: 'must be a project id (UUID or CUID)' })
+  CLUSTER_JOB_PROJECT_ID?: string;
+
   // --- job dispatch and full sweeps ---
   /** Run clustering jobs dispatched through `clustering:jobs` on this replica. */
   @Transform(toBoolean)
@@ -430,6 +435,11 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
   if (Boolean(config.UPSTASH_VECTOR_REST_URL) !== Boolean(config.UPSTASH_VECTOR_REST_TOKEN)) {
     problems.push(
       'UPSTASH_VECTOR_REST_URL, UPSTASH_VECTOR_REST_TOKEN: set both to use Upstash Vector, or neither',
+    );
+  }
+  if (config.CLUSTER_JOB_ID && config.KEY_LAYOUT === 'project' && !config.CLUSTER_JOB_PROJECT_ID) {
+    problems.push(
+      'CLUSTER_JOB_PROJECT_ID: must be set with CLUSTER_JOB_ID when KEY_LAYOUT=project',
     );
   }
   if (problems.length > 0) {
