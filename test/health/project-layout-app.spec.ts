@@ -18,12 +18,7 @@ describe('a replica in the project layout: health, metrics, summaries', () => {
   const fixture = useServiceFixture(DB);
   const start = () => fixture.start({ KEY_LAYOUT: 'project' });
 
-  /** The consumer group on the shared stream, as the stream side creates it. */
-  const createGroup = () =>
-    fixture.redis.xgroup('CREATE', SharedKeys.events, GROUP, '0', 'MKSTREAM');
-
   it('is live and ready with no project known yet, and with some', async () => {
-    await createGroup();
     const app = await start();
     const http = () => request(app.getHttpServer());
 
@@ -46,8 +41,10 @@ describe('a replica in the project layout: health, metrics, summaries', () => {
     });
   });
 
-  it('is not ready while the shared stream has no consumer group', async () => {
+  it('creates the consumer group of the shared stream, and is not ready while it is gone', async () => {
     const app = await start();
+    await request(app.getHttpServer()).get('/health/ready').expect(200);
+    await fixture.redis.xgroup('DESTROY', SharedKeys.events, GROUP);
     const { body } = await request(app.getHttpServer()).get('/health/ready').expect(503);
     expect(body).toMatchObject({
       error: { consumer_group: { status: 'down', stream: SharedKeys.events, group: GROUP } },
@@ -55,7 +52,6 @@ describe('a replica in the project layout: health, metrics, summaries', () => {
   });
 
   it('serves /metrics with the shared stream backlog and no per-project series', async () => {
-    await createGroup();
     await fixture.redis.sadd(SharedKeys.projects, P, OTHER);
     const app = await start();
     const { text } = await request(app.getHttpServer()).get('/metrics').expect(200);
