@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { ClustersModule } from './clusters/clusters.module';
+import { ControlModule } from './control/control.module';
 import { CoreModule } from './core.module';
 import { HealthModule } from './health/health.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -23,6 +24,7 @@ import { UiModule } from './ui/ui.module';
     ClustersModule,
     OperationsModule,
     UiModule,
+    ControlModule,
   ],
 })
 export class AppModule {

@@ -106,6 +106,12 @@ function serviceKeys(prefix: string) {
     calibration: (model: string) => `${prefix}calibration:${model}`,
     /** Set: clusters the re-embedder finished for a model (it resumes after them). */
     reembedDone: (model: string) => `${prefix}reembed:done:${model}`,
+    /** Capped stream: one record per human action (merge, split, move; src/control). */
+    audit: `${prefix}audit`,
+    /** Hash: feedback id -> the cluster a person put it in; sweeps never move it. */
+    pinnedItems: `${prefix}pins:items`,
+    /** Hash: cluster id -> JSON array of the clusters a person split it from; never merged. */
+    keptApart: `${prefix}pins:apart`,
     /** Upstash sync state of one index scope: the change-feed sequence pushed, its lock. */
     upstashSyncedSeq: (scope: string) => `${prefix}upstash:${scope}:synced-seq`,
     upstashSyncLock: (scope: string) => `${prefix}upstash:${scope}:sync-lock`,

@@ -10,6 +10,7 @@ import { ItemVectors } from '../item-vectors/item-vectors';
 import { ClusteringMetrics } from '../metrics/clustering-metrics';
 import { normalize } from '../math/vector-math';
 import { EMBEDDER, Embedder } from '../ports/embedder.port';
+import { ControlPins } from '../control/pins';
 import { needsSummary } from '../pipeline/summarize/summarize-stage';
 import { SummaryQueue, summaryPriority } from '../summaries/summary-queue';
 import { KeptLease } from '../redis/distributed-lock';
@@ -58,6 +59,7 @@ export class ClusterMaintenance {
   private readonly store: ClusterStateStore;
   private readonly calibrations: CalibrationStore;
   private readonly params: ClusteringParams;
+  private readonly pins: ControlPins;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -75,6 +77,7 @@ export class ClusterMaintenance {
     this.store = new ClusterStateStore(redis, keys);
     this.calibrations = new CalibrationStore(redis, keys);
     this.params = clusteringParams(env);
+    this.pins = new ControlPins(redis, keys);
   }
 
   async run(lease: KeptLease): Promise<MaintenanceStats> {
@@ -201,11 +204,14 @@ export class ClusterMaintenance {
       states.map((s) => normalize(s.centroid)),
       NEIGHBOURS,
     );
+    // Clusters a person split apart are no candidates of each other (the merger checks again).
+    const apart = await this.pins.apartFrom(states.map((s) => s.id));
     const slice = new TimeSlice();
     const pairs = new Map<string, MergePair>();
     for (let i = 0; i < states.length; i++) {
       await slice.pause();
-      const others = neighbours[i].filter((n) => n.id !== states[i].id);
+      const keptApart = apart.get(states[i].id);
+      const others = neighbours[i].filter((n) => n.id !== states[i].id && !keptApart?.has(n.id));
       const [pair] = plan(states[i], others);
       if (pair) pairs.set([pair.survivorId, pair.absorbedId].sort().join(' '), pair);
     }
@@ -253,10 +259,12 @@ export class ClusterMaintenance {
     });
     if (members.length === 0) return { moved: 0, examined: 0 };
 
+    // Items a person placed stay where they were put.
+    const pinned = await this.pins.pinnedItems(members.map((m) => m.id));
     const vectors = await this.itemVectors.load(members.map((m) => m.id));
     const placed = members.flatMap(({ id, cluster }) => {
       const vector = vectors.get(id);
-      return vector ? [{ id, clusterId: cluster.id, vector, cluster }] : [];
+      return vector && !pinned.has(id) ? [{ id, clusterId: cluster.id, vector, cluster }] : [];
     });
     const neighbours = await this.index.candidates(
       placed.map((p) => p.vector),

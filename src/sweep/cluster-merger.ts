@@ -8,6 +8,7 @@ import { runScript } from '../redis/lua-scripts';
 import { KEYSPACE, REDIS } from '../redis/redis.module';
 import { VECTOR_INDEX, VectorIndex } from '../ports/vector-index.port';
 import { AssignmentLock } from '../clusters/assignment-lock';
+import { ControlPins } from '../control/pins';
 import { centroidJson } from './centroid-json';
 import { MergePair, survivorFirst } from './merge-plan';
 
@@ -21,6 +22,10 @@ export function mergeClustersKeys(keys: Keyspace): string[] {
     keys.service.centroids,
     keys.service.anchors,
     keys.service.membership,
+    keys.service.keptApart,
+    keys.service.pinnedItems,
+    keys.service.summaryQueue,
+    keys.service.audit,
   ];
 }
 
@@ -35,11 +40,13 @@ export interface MergeOutcome {
  * Executes planned merges (of near-duplicates, or absorptions of small clusters), one at a time
  * under the assignment lock. The plan was made from
  * state read without the lock, so each pair is checked again with fresh state before the
- * atomic write (`merge-clusters.lua`); a pair that no longer qualifies is left alone.
+ * atomic write (`merge-clusters.lua`); a pair that no longer qualifies, or that a person kept
+ * apart (src/control), is left alone.
  */
 @Injectable()
 export class ClusterMerger {
   private readonly store: ClusterStateStore;
+  private readonly pins: ControlPins;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -48,6 +55,7 @@ export class ClusterMerger {
     private readonly lock: AssignmentLock,
   ) {
     this.store = new ClusterStateStore(redis, keys);
+    this.pins = new ControlPins(redis, keys);
   }
 
   /**
@@ -64,6 +72,8 @@ export class ClusterMerger {
       if (fresh.length !== 2) return undefined;
       const [survivor, absorbed] = survivorFirst(fresh[0], fresh[1]);
       if (survivor.id !== pair.survivorId || !qualifies(survivor, absorbed)) return undefined;
+      // Read under the lock: a person's split since the plan was made is respected.
+      if (await this.pins.keptApart(survivor.id, absorbed.id)) return undefined;
       const centroid = mergeMeans(
         survivor.centroid,
         survivor.size,

@@ -22,6 +22,11 @@ export function moveItemsKeys(keys: Keyspace): string[] {
     keys.service.indexChanges,
     keys.service.centroids,
     keys.service.membership,
+    keys.service.anchors,
+    keys.service.keptApart,
+    keys.service.pinnedItems,
+    keys.service.summaryQueue,
+    keys.service.audit,
   ];
 }
 

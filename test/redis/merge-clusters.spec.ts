@@ -1,6 +1,5 @@
 import { Keyspace } from '../../src/redis/keyspace';
 import Redis from 'ioredis';
-import { packVector } from '../../src/math/vector-math';
 import { DistributedLock, LockLease } from '../../src/redis/distributed-lock';
 import { ClusterKeys, ServiceKeys } from '../../src/redis/keys';
 import { runScript } from '../../src/redis/lua-scripts';
@@ -17,16 +16,7 @@ describe('merge-clusters.lua', () => {
       redis,
       'mergeClusters',
       mergeClustersKeys(Keyspace.flat()),
-      [
-        lease.token,
-        'c1',
-        'c2',
-        survivorSize,
-        absorbedSize,
-        new Date().toISOString(),
-        '[1,0]',
-        packVector(Float32Array.from([1, 0])),
-      ],
+      [lease.token, 'c1', 'c2', survivorSize, absorbedSize, new Date().toISOString(), '[1,0]'],
       Keyspace.flat(),
     );
 

@@ -6,13 +6,18 @@
 -- KEYS[1] assignment lock   KEYS[2] clusters:all     KEYS[3] index sequence
 -- KEYS[4] index change feed KEYS[5] legacy packed centroids (only deleted) KEYS[6] int8 anchors
 -- KEYS[7] item -> cluster membership (kept in step, so an update finds the item's cluster)
+-- KEYS[8] kept-apart pins (the survivor inherits the absorbed cluster's) KEYS[9] item pins
+-- KEYS[10] summary queue    KEYS[11] audit stream (both only written for a person's merge)
 -- ARGV[1] lock token (fencing: nothing is written unless the caller still holds the lock)
 -- ARGV[2] survivor id       ARGV[3] absorbed id
 -- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
 -- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON (the only copy: indexes load it)
--- Returns the number of items moved, or an error reply (FENCED, CONFLICT) with nothing written.
+-- ARGV[8] optional: a person's merge, JSON for control.record (lua/includes/control.lua)
+-- Returns the number of items moved ({ moved, audit entry id } with ARGV[8]), or an error reply
+-- (FENCED, CONFLICT) with nothing written.
 -- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
 -- @include keyspace
+-- @include control
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before merge')
 end
@@ -37,6 +42,7 @@ local members = redis.call('SMEMBERS', absorbedItems)
 for _, id in ipairs(members) do
   redis.call('SADD', survivorItems, id)
   redis.call('HSET', KEYS[7], id, survivor)
+  if redis.call('HEXISTS', KEYS[9], id) == 1 then redis.call('HSET', KEYS[9], id, survivor) end
   local item = keyspace.item(id)
   -- A hash deleted by its producer is not recreated as a fragment.
   if redis.call('EXISTS', item) == 1 then
@@ -71,4 +77,10 @@ redis.call('HDEL', KEYS[6], absorbed)
 
 redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), survivor)
 redis.call('ZADD', KEYS[4], redis.call('INCR', KEYS[3]), absorbed)
+control.carryApart(KEYS[8], survivor, absorbed)
+if #ARGV >= 9 then
+  local audit = control.record(cjson.decode(ARGV[8]),
+    { apart = KEYS[8], pinnedItems = KEYS[9], summaryQueue = KEYS[10], audit = KEYS[11] })
+  return { #members, audit }
+end
 return #members
