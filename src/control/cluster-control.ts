@@ -74,7 +74,9 @@ export class ClusterControl {
           audit.at,
           centroidJson(centroid),
           // The survivor's summary describes part of it at best.
-          this.control(audit, { summaries: [[into, summaryPriority(size, 0)]] }),
+          JSON.stringify(
+            this.controlRecord(audit, { summaries: [[into, summaryPriority(size, 0)]] }),
+          ),
         ],
         this.keys,
       )) as [number, string];
@@ -292,12 +294,5 @@ export class ClusterControl {
     },
   ) {
     return { ...pins, audit: AuditLog.fields(audit), auditMaxLen: AUDIT_MAX_LEN };
-  }
-
-  private control(
-    audit: Omit<AuditRecord, 'id'>,
-    pins: { summaries: Array<Array<string | number>> },
-  ) {
-    return JSON.stringify(this.controlRecord(audit, pins));
   }
 }
