@@ -11,7 +11,7 @@ import { AssignmentLock } from '../clusters/assignment-lock';
 import { ClusterMembership } from '../clusters/cluster-membership';
 import { ClusterStateStore } from '../clusters/cluster-state.store';
 import { MAX_SOURCE_CHARS } from '../feedback/feedback-item';
-import { encodeInt8Record } from '../item-vectors/int8-record';
+import { encodeInt8Record } from '../item-vectors/vector-record';
 import { ItemVectors } from '../item-vectors/item-vectors';
 import { dot, meanWith, mergeMeans } from '../math/vector-math';
 import { ClusterState } from '../ports/cluster-state';
