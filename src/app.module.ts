@@ -9,6 +9,7 @@ import { OperationsModule } from './operations/operations.module';
 import { StreamModule } from './stream/stream.module';
 import { SummaryWorkerModule } from './summaries/summary-worker.module';
 import { SweepSchedulerModule } from './jobs/sweep-scheduler.module';
+import { TrendsHttpModule } from './trends/trends-http.module';
 import { UiModule } from './ui/ui.module';
 
 /** The service: HTTP interface, stream consumers, job dispatch, scheduled sweeps and
@@ -25,6 +26,7 @@ import { UiModule } from './ui/ui.module';
     OperationsModule,
     UiModule,
     ControlModule,
+    TrendsHttpModule,
   ],
 })
 export class AppModule {

@@ -4,8 +4,9 @@ import { LiveClusters } from './live-clusters';
 import { decodeCursor, encodeCursor, Page, PagePosition } from '../http/page-cursor';
 import { Keyspace } from '../redis/keyspace';
 import { KEYSPACE, REDIS } from '../redis/redis.module';
+import { ClusterTrend, TrendReader } from '../trends/trend-reader';
 
-export type ClusterSort = 'size' | 'recent';
+export type ClusterSort = 'size' | 'recent' | 'trending';
 
 /** A cluster hash as JSON: `size` a number, `sources` (and `centroid`) parsed. */
 export type ClusterView = Record<string, unknown>;
@@ -35,24 +36,55 @@ export class ClusterReader {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(KEYSPACE) private readonly keys: Keyspace,
+    private readonly trends: TrendReader,
   ) {}
 
-  /** Live clusters, largest or most recently updated first, without their centroids. */
-  async list(sort: ClusterSort, limit: number, cursor?: string): Promise<Page<ClusterView>> {
+  /**
+   * Live clusters, largest, most recently updated or most trending first, without their
+   * centroids; with `newSince` (epoch ms) only those created since.
+   */
+  async list(
+    sort: ClusterSort,
+    limit: number,
+    cursor?: string,
+    newSince?: number,
+  ): Promise<Page<ClusterView>> {
     const ids = await new LiveClusters(this.redis, this.keys).ids();
     const read = this.redis.pipeline();
-    for (const id of ids) read.hmget(this.keys.clusters.cluster(id), 'size', 'updated_at');
+    for (const id of ids) {
+      read.hmget(this.keys.clusters.cluster(id), 'size', 'updated_at', 'created_at');
+    }
     const replies = (await read.exec()) ?? [];
-    const ranked = ids.map((id, i) => {
-      const [error, values] = replies[i];
-      if (error) throw error;
-      const [size, updatedAt] = values as (string | null)[];
-      const value = sort === 'size' ? Number(size ?? 0) : Date.parse(updatedAt ?? '');
+    const rows = ids
+      .map((id, i) => {
+        const [error, values] = replies[i];
+        if (error) throw error;
+        const [size, updatedAt, createdAt] = values as (string | null)[];
+        return { id, size, updatedAt, createdAt: createdAt ?? undefined };
+      })
+      .filter((row) => newSince === undefined || Date.parse(row.createdAt ?? '') >= newSince);
+    // Trending needs every candidate's trend; the other orders only the page's.
+    const trends =
+      sort === 'trending' ? await this.trends.trendsOf(rows) : new Map<string, ClusterTrend>();
+    const ranked = rows.map(({ id, size, updatedAt }) => {
+      const value =
+        sort === 'size'
+          ? Number(size ?? 0)
+          : sort === 'recent'
+            ? Date.parse(updatedAt ?? '')
+            : (trends.get(id)?.trend_score ?? 0);
       return { id, value: Number.isFinite(value) ? value : 0 };
     });
     const { page, next } = pageOf(ranked, limit, cursor);
     const hashes = await this.hashes(page.map((r) => this.keys.clusters.cluster(r.id)));
-    const items = hashes.map((hash) => this.view(hash, false));
+    const pageTrends =
+      sort === 'trending'
+        ? trends
+        : await this.trends.trendsOf(hashes.map((h) => ({ id: h.id, createdAt: h.created_at })));
+    const items = hashes.map((hash) => ({
+      ...this.view(hash, false),
+      ...pageTrends.get(hash.id),
+    }));
     return { items, next_cursor: next };
   }
 
@@ -82,8 +114,10 @@ export class ClusterReader {
     const ranked = memberIds.map((itemId, i) => ({ id: itemId, value: Number(scores[i] ?? 0) }));
     const { page, next } = pageOf(ranked, feedbackLimit, feedbackCursor);
     const items = await this.hashes(page.map((r) => this.keys.feedback.item(r.id)));
+    const trend = await this.trends.trendsOf([{ id: resolvedId, createdAt: hash.created_at }]);
     const detail: ClusterDetail = {
       ...this.view(hash, true),
+      ...trend.get(resolvedId),
       feedback: items.map(feedbackView),
       feedback_next_cursor: next,
     };

@@ -38,6 +38,9 @@ interface LuaKeyspace {
   members: [string, string];
   sortedLive: boolean;
   project: string;
+  /** Prefix of the per-cluster trend hashes, and the project's arrivals hash (see serviceKeys). */
+  trends: string;
+  arrivals: string;
 }
 
 function serviceKeys(prefix: string) {
@@ -115,6 +118,24 @@ function serviceKeys(prefix: string) {
     /** Upstash sync state of one index scope: the change-feed sequence pushed, its lock. */
     upstashSyncedSeq: (scope: string) => `${prefix}upstash:${scope}:synced-seq`,
     upstashSyncLock: (scope: string) => `${prefix}upstash:${scope}:sync-lock`,
+    /**
+     * Hash per cluster: `h:{epoch hour}` / `d:{epoch day}` -> items that joined it then; at most
+     * 168 hourly and 90 daily fields (persist-batch.lua prunes older ones), expires 91 days
+     * after the last arrival. Written by Lua through the descriptor (`keyspace.trends`).
+     */
+    trends: (clusterId: string) => `${prefix}trends:${clusterId}`,
+    /** Hash, same fields, of the whole project's arrivals: the base rate `emerging` compares with. */
+    arrivals: `${prefix}arrivals`,
+    /** Change-feed sequence number up to which the alert detector examined clusters. */
+    alertCursor: `${prefix}alerts:cursor`,
+    /** Hash: `{cluster id}:size:{n}` / `{cluster id}:emerging` -> JSON {queued_at, delivered_at?}: each alert once. */
+    alertsSent: `${prefix}alerts:sent`,
+    /** Sorted set: alert id -> epoch ms at which it is (re)sent; a claimed one is pushed back by its lease. */
+    alertQueue: `${prefix}alerts:queue`,
+    /** Hash: alert id -> JSON {body, attempts, last_error} of queued alerts. */
+    alertPayloads: `${prefix}alerts:payloads`,
+    /** Hash: alert id -> JSON {body, attempts, reason, at} of alerts given up on after ALERT_MAX_ATTEMPTS. */
+    alertsParked: `${prefix}alerts:parked`,
   };
 }
 
@@ -162,6 +183,8 @@ export class Keyspace {
         members: ['cluster:items:', ''],
         sortedLive: false,
         project: '',
+        trends: this.service.trends(''),
+        arrivals: this.service.arrivals,
       });
     } else {
       const pid = projectId;
@@ -186,6 +209,8 @@ export class Keyspace {
         members: [`cluster:${pid}:`, ':items'],
         sortedLive: true,
         project: pid,
+        trends: this.service.trends(''),
+        arrivals: this.service.arrivals,
       });
     }
   }

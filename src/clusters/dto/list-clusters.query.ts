@@ -5,7 +5,7 @@ import { IsPageCursor } from '../../http/page-cursor';
 import { ProjectQuery } from '../../http/project-query';
 import { ClusterSort } from '../cluster-reader';
 
-export const CLUSTER_SORTS: readonly ClusterSort[] = ['size', 'recent'];
+export const CLUSTER_SORTS: readonly ClusterSort[] = ['size', 'recent', 'trending'];
 const CLUSTER_PAGE_MAX = 100;
 
 export class ListClustersQuery extends ProjectQuery {
@@ -25,7 +25,8 @@ export class ListClustersQuery extends ProjectQuery {
   @ApiPropertyOptional({
     enum: CLUSTER_SORTS,
     default: 'size',
-    description: '`size`: largest first; `recent`: most recently updated first.',
+    description:
+      '`size`: largest first; `recent`: most recently updated first; `trending`: highest trend_score first (README, "Trends").',
   })
   @IsOptional()
   @IsIn(CLUSTER_SORTS)

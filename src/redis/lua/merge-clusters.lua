@@ -12,12 +12,15 @@
 -- ARGV[2] survivor id       ARGV[3] absorbed id
 -- ARGV[4] survivor size and ARGV[5] absorbed size the centroid was computed from
 -- ARGV[6] now, ISO 8601     ARGV[7] merged centroid, JSON (the only copy: indexes load it)
+-- The absorbed cluster's trend buckets are added to the survivor's (its arrivals become the
+-- survivor's history) and deleted.
 -- ARGV[8] optional: a person's merge, JSON for control.record (lua/includes/control.lua)
 -- Returns the number of items moved ({ moved, audit entry id } with ARGV[8]), or an error reply
 -- (FENCED, CONFLICT) with nothing written.
 -- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
 -- @include keyspace
 -- @include control
+-- @include trend-buckets
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before merge')
 end
@@ -50,6 +53,16 @@ for _, id in ipairs(members) do
   end
 end
 redis.call('DEL', absorbedItems)
+
+local absorbedTrends = keyspace.trends(absorbed)
+local buckets = redis.call('HGETALL', absorbedTrends)
+for i = 1, #buckets, 2 do
+  redis.call('HINCRBY', keyspace.trends(survivor), buckets[i], buckets[i + 1])
+end
+if #buckets > 0 then
+  redis.call('EXPIRE', keyspace.trends(survivor), (trendBuckets.DAYS_KEPT + 1) * 86400)
+end
+redis.call('DEL', absorbedTrends)
 
 local seen, sources = {}, {}
 for _, key in ipairs({ keyspace.cluster(survivor), keyspace.cluster(absorbed) }) do

@@ -30,8 +30,11 @@
 -- Returns { clustered item count, JSON array of skipped item ids, change-feed sequence after }
 -- or an error reply (FENCED, CONFLICT). Everything is checked before the first write: Redis
 -- does not roll a script back, so a CONFLICT found late would leave a half-written batch.
+-- Trends: each item that joins a cluster it was not in (new, or updated into another) counts
+-- as an arrival at plan.nowSeconds in the cluster's and the project's trend buckets.
 -- ARGV[last] the key layout's descriptor, appended by runScript (lua/includes/keyspace.lua)
 -- @include keyspace
+-- @include trend-buckets
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return redis.error_reply('FENCED lock lost before persist')
 end
@@ -76,8 +79,10 @@ end
 
 local joins = {}
 local leaves = {}
+local arrivals = {}
 for _, item in ipairs(eligible) do
   joins[item.clusterId] = (joins[item.clusterId] or 0) + 1
+  if item.from ~= item.clusterId then arrivals[item.clusterId] = (arrivals[item.clusterId] or 0) + 1 end
   local current = currentCluster(item.id)
   -- The plan's centroids were computed with (or without) this departure: any other
   -- membership would leave the item in two clusters or a centroid counting it wrongly.
@@ -131,6 +136,12 @@ for _, item in ipairs(eligible) do
   redis.call('HDEL', KEYS[9], item.id)
   redis.call('HSET', KEYS[10], item.id, item.clusterId)
 end
+local arrived = 0
+for clusterId, count in pairs(arrivals) do
+  trendBuckets.record(keyspace.trends(clusterId), plan.nowSeconds, count)
+  arrived = arrived + count
+end
+if arrived > 0 then trendBuckets.record(keyspace.arrivals, plan.nowSeconds, arrived) end
 -- It waits (parked) in no cluster: not clustered, so no cluster counts it.
 for _, item in ipairs(leaving) do
   redis.call('SREM', keyspace.members(item.from), item.id)

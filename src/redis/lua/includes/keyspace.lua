@@ -7,6 +7,8 @@ local keyspace = (function(descriptor)
   function ks.item(id) return d.item .. id end
   function ks.cluster(id) return d.cluster .. id end
   function ks.members(id) return d.members[1] .. id .. d.members[2] end
+  function ks.trends(id) return d.trends .. id end
+  ks.arrivals = d.arrivals
   function ks.isLive(key, id)
     if d.sortedLive then return redis.call('ZSCORE', key, id) ~= false end
     return redis.call('SISMEMBER', key, id) == 1
