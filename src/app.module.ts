@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AlertsModule } from './alerts/alerts.module';
 import { ClustersModule } from './clusters/clusters.module';
 import { ControlModule } from './control/control.module';
 import { CoreModule } from './core.module';
@@ -27,6 +28,7 @@ import { UiModule } from './ui/ui.module';
     UiModule,
     ControlModule,
     TrendsHttpModule,
+    AlertsModule,
   ],
 })
 export class AppModule {

@@ -1,5 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import {
+  ArrayMaxSize,
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -30,6 +32,11 @@ const toBoolean = ({ value }: { value: unknown }) => {
   if (['false', '0', 'no', 'off'].includes(v)) return false;
   return value;
 };
+
+const toIntList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\s*\d+(\s*,\s*\d+)*\s*$/.test(value)
+    ? value.split(',').map((n) => Number(n.trim()))
+    : value;
 
 /** A bare Gemini model id: it becomes part of the model name stored beside every vector. */
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -407,6 +414,47 @@ export class Environment {
   @Min(1000)
   @Max(3600000)
   SUMMARY_CLAIM_MS = 120000;
+
+  // --- alerts (README, "Alerts") ---
+  /** Where alerts are POSTed (JSON, signed); no alerts are detected or sent when unset. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'], require_protocol: true })
+  WEBHOOK_URL?: string;
+
+  /** Key of the HMAC-SHA256 signature in each alert's `X-Alert-Signature`; required with WEBHOOK_URL. */
+  @IsOptional()
+  @IsString()
+  @MinLength(16, { message: 'must be at least 16 characters' })
+  WEBHOOK_SECRET?: string;
+
+  /** Cluster sizes that raise an alert when a cluster reaches them (once per cluster and size). */
+  @Transform(toIntList)
+  @IsArray({ message: 'must be a comma-separated list of sizes, e.g. 10,50,100' })
+  @ArrayMaxSize(20)
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  ALERT_SIZES: number[] = [10, 50, 100];
+
+  /** Failed deliveries after which an alert is parked (`clustering:alerts:parked`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  ALERT_MAX_ATTEMPTS = 8;
+
+  /** Pause after an alert's first failed delivery; it doubles after each one (capped at 1 h). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(3600000)
+  ALERT_RETRY_BASE_MS = 5000;
+
+  /** How often the alert worker looks for changed clusters and due alerts. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600000)
+  ALERT_POLL_MS = 1000;
 }
 
 /** The Gemini key in use: `GEMINI_API_KEY` wins over `GOOGLE_GENERATIVE_AI_API_KEY`. */
@@ -442,6 +490,9 @@ export function loadEnvironment(env: NodeJS.ProcessEnv = process.env): Environme
       'CLUSTER_JOB_PROJECT_ID: must be set with CLUSTER_JOB_ID when KEY_LAYOUT=project',
     );
   }
+  if (config.WEBHOOK_URL && !config.WEBHOOK_SECRET) {
+    problems.push('WEBHOOK_SECRET: must be set with WEBHOOK_URL (alerts are signed)');
+  }
   if (problems.length > 0) {
     throw new ConfigurationError(`Invalid configuration: ${problems.join('; ')}`);
   }
@@ -459,6 +510,7 @@ const SECRETS = new Set([
   'GEMINI_API_KEY',
   'GOOGLE_GENERATIVE_AI_API_KEY',
   'UPSTASH_VECTOR_REST_TOKEN',
+  'WEBHOOK_SECRET',
 ]);
 
 function describe(error: ValidationError): string[] {

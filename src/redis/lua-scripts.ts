@@ -28,6 +28,8 @@ const SCRIPTS = {
   adoptUnannounced: { file: 'adopt-unannounced.lua', keys: undefined },
   requeueItems: { file: 'requeue-items.lua', keys: undefined },
   writeFeedback: { file: 'write-feedback.lua', keys: undefined },
+  enqueueAlert: { file: 'enqueue-alert.lua', keys: 3 },
+  claimAlerts: { file: 'claim-alerts.lua', keys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
