@@ -1,8 +1,11 @@
 /**
  * `npm run demo`: starts the service against Redis, imports the bundled sample feedback and
- * prints the clusters it found. Needs nothing but Node and a Redis (or `redis-server` on PATH).
+ * prints the clusters it found, the trending list and the alerts a local webhook receiver got.
+ * Needs nothing but Node and a Redis (or `redis-server` on PATH).
  */
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { AlertReceiver } from './lib/alert-receiver';
 import { ThrowawayRedis, withDatabase } from './lib/redis-server';
 import {
   findOrStartRedis,
@@ -21,6 +24,7 @@ const CLUSTERING_TIMEOUT_MS = 60_000;
 
 let throwawayRedis: ThrowawayRedis | undefined;
 let service: ServiceProcess | undefined;
+let receiver: AlertReceiver | undefined;
 
 async function main(): Promise<number> {
   let serverUrl: string;
@@ -44,7 +48,13 @@ async function main(): Promise<number> {
 
     console.log('Service: starting src/main.ts ...');
     try {
-      service = await startService({ redisUrl });
+      const secret = randomBytes(16).toString('hex');
+      receiver = new AlertReceiver(secret);
+      const webhookUrl = await receiver.start();
+      service = await startService({
+        redisUrl,
+        env: { WEBHOOK_URL: webhookUrl, WEBHOOK_SECRET: secret, ALERT_SIZES: '10,25' },
+      });
     } catch (error) {
       if (!(error instanceof ServiceStartError)) throw error;
       console.error(`Service: ${error.message}\n--- service output ---\n${error.output}`);
@@ -66,9 +76,42 @@ async function main(): Promise<number> {
         `${seconds(finished - started)} (import ${seconds(imported - started)}, ` +
         `clustering ${seconds(finished - imported)})`,
     );
+    await printTrendsAndAlerts(service.baseUrl, receiver);
     return done ? 0 : 1;
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The five most trending clusters, then the alerts received (given a few seconds to arrive). */
+async function printTrendsAndAlerts(baseUrl: string, alerts: AlertReceiver): Promise<void> {
+  const response = await fetch(`${baseUrl}/trends/clusters?sort=trending&limit=5`);
+  const page = (await response.json()) as { items: Array<Record<string, unknown>> };
+  console.log('\nGET /trends/clusters?sort=trending&limit=5');
+  for (const c of page.items) {
+    console.log(
+      `  ${String(c.growth_24h).padStart(4)} in 24 h, ${String(c.growth_7d).padStart(4)} in 7 d, ` +
+        `score ${Number(c.trend_score).toFixed(1)}${c.emerging ? ', emerging' : ''}: ${String(c.title)}`,
+    );
+  }
+  const deadline = Date.now() + 5000;
+  let seen = -1;
+  // Alerts are sent in the background: wait until none arrived for a second.
+  while (Date.now() < deadline && seen !== alerts.alerts.length) {
+    seen = alerts.alerts.length;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const verified = alerts.alerts.filter((a) => a.verified).length;
+  console.log(
+    `\nWebhook: ${alerts.alerts.length} alerts received, ${verified} with a valid signature`,
+  );
+  for (const { body } of alerts.alerts.slice(0, 5)) {
+    const cluster = body.cluster as Record<string, unknown>;
+    const what =
+      body.type === 'cluster.size_reached' ? `size ${String(body.threshold)}` : 'emerging';
+    console.log(
+      `  ${String(body.type)} (${what}): ${String(cluster.title)}, ${String(cluster.size)} items`,
+    );
   }
 }
 
@@ -82,6 +125,7 @@ async function shutdown(): Promise<void> {
     await service.stop();
     console.log('Service: stopped');
   }
+  if (receiver) await receiver.stop();
   if (throwawayRedis) {
     await throwawayRedis.stop();
     console.log('Redis: throwaway server stopped');
