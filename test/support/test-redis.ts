@@ -4,7 +4,8 @@ import Redis from 'ioredis';
  * Test files own Redis databases so they never see each other's keys:
  * 1-3 core pipeline and stream, 4-7 jobs/HTTP, 8-11 producers, 12-14 providers;
  * 10 hostile items through a real service process (test/stream/hostile-items.spec.ts);
- * 1 Lua script specs, 3 pipeline updates and the small chaos run, 11 unannounced items.
+ * 1 Lua script specs, 3 pipeline updates and the small chaos run, 11 unannounced items;
+ * 14 trends over HTTP, 15 webhook alerts.
  */
 /**
  * The Redis server the tests use: `TEST_REDIS_URL` (no database index), so that several
