@@ -25,7 +25,7 @@ export class ClustersController {
   @ApiBadRequestResponse({ description: 'A query parameter (e.g. project_id) is invalid.' })
   async list(@Query() query: ListClustersQuery): Promise<Page<ClusterView>> {
     const clusters = await this.contexts.get(ClusterReader, query.project_id);
-    return clusters.list(query.sort, query.limit, query.cursor);
+    return clusters.list(query.sort, query.limit, query.cursor, query.newSinceMs());
   }
 
   @Get(':id')

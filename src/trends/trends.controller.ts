@@ -21,8 +21,7 @@ export class TrendsController {
   @ApiOkResponse({ type: ClusterPageView })
   async list(@Query() query: TrendingClustersQuery): Promise<Page<ClusterView>> {
     const reader = await this.contexts.get(ClusterReader, query.project_id);
-    const newSince = query.new_since === undefined ? undefined : Date.parse(query.new_since);
-    return reader.list(query.sort, query.limit, query.cursor, newSince);
+    return reader.list(query.sort, query.limit, query.cursor, query.newSinceMs());
   }
 
   @Get(':id')

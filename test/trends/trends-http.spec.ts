@@ -104,6 +104,14 @@ describe('trends over HTTP', () => {
       next_cursor: null,
     });
     await request(app.getHttpServer()).get('/trends/clusters?new_since=yesterday').expect(400);
+    // The cluster list takes it too.
+    const newOnes = (
+      await request(app.getHttpServer())
+        .get(`/clusters?sort=trending&new_since=${encodeURIComponent(since)}`)
+        .expect(200)
+    ).body as { items: Json[] };
+    expect(newOnes.items.map((c) => c.id)).toEqual([payment, dark]);
+    await request(app.getHttpServer()).get('/clusters?new_since=yesterday').expect(400);
 
     const lines = (
       await request(app.getHttpServer()).get(`/trends/clusters/${payment}`).expect(200)

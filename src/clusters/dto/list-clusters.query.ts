@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsOptional, Max, Min } from 'class-validator';
 import { IsPageCursor } from '../../http/page-cursor';
 import { ProjectQuery } from '../../http/project-query';
 import { ClusterSort } from '../cluster-reader';
@@ -31,4 +31,17 @@ export class ListClustersQuery extends ProjectQuery {
   @IsOptional()
   @IsIn(CLUSTER_SORTS)
   sort: ClusterSort = 'size';
+
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Only clusters created at or after this instant (ISO 8601).',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  new_since?: string;
+
+  /** `new_since` in epoch ms, or undefined. */
+  newSinceMs(): number | undefined {
+    return this.new_since === undefined ? undefined : Date.parse(this.new_since);
+  }
 }

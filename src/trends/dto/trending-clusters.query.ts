@@ -1,5 +1,5 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsISO8601, IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { ClusterSort } from '../../clusters/cluster-reader';
 import { CLUSTER_SORTS, ListClustersQuery } from '../../clusters/dto/list-clusters.query';
 
@@ -8,12 +8,4 @@ export class TrendingClustersQuery extends ListClustersQuery {
   @IsOptional()
   @IsIn(CLUSTER_SORTS)
   override sort: ClusterSort = 'trending';
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: 'Only clusters created at or after this instant (ISO 8601).',
-  })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  new_since?: string;
 }
