@@ -18,12 +18,12 @@ import {
 } from '@nestjs/swagger';
 import { BearerTokenGuard } from '../http/bearer-token.guard';
 import { Page } from '../http/page-cursor';
+import { ProjectQuery } from '../http/project-query';
 import { ProjectContexts } from '../projects/project-contexts';
 import { DeadLetterLog, DeadLetterView, ReplayOutcome } from './dead-letter-log';
 import {
   ListDeadLettersQuery,
   ListParkedItemsQuery,
-  ProjectQuery,
   ReplayDeadLettersDto,
   ReplayParkedItemsDto,
 } from './dto/operations.dto';

@@ -8,7 +8,7 @@ import { href, html, SafeHtml } from './html';
 /** What the overview shows of one project (or of the flat layout's one). */
 export interface Overview {
   projectId?: string;
-  sort: 'size' | 'recent';
+  sort: 'size' | 'recent' | 'trending';
   clusters: Page<ClusterView>;
   jobs: ClusterJob[];
   deadLetters: Page<DeadLetterView>;
@@ -31,7 +31,7 @@ h1{font-size:18px;margin:0}h2{font-size:16px;margin:4px 0 8px}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #eceff3;vertical-align:top}
 th{font-weight:600;color:#4a5561;font-size:12px;text-transform:uppercase}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,td.growth{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#6b7683}.pill{background:#e8eef6;border-radius:8px;padding:0 6px;margin-right:3px}
 .error{color:#a4262c}nav a{margin-right:10px}
 `;
@@ -97,13 +97,17 @@ export function overviewPage(view: Overview, choice?: ProjectChoice): string {
     choice,
     html`<section id="clusters">
         <h2>Clusters</h2>
-        <nav>Order by ${sortLink('size', 'size')} ${sortLink('recent', 'last update')}</nav>
+        <nav>
+          Order by ${sortLink('size', 'size')} ${sortLink('recent', 'last update')}
+          ${sortLink('trending', 'trend')}
+        </nav>
         <table>
           <thead>
             <tr>
               <th>Title</th>
               <th>Size</th>
-              ${withTrend ? html`<th>Trend</th>` : ''}
+              ${withTrend ? html`<th>Last 7 days</th>` : ''}
+              <th>24 h</th>
               <th>Sources</th>
               <th>Updated</th>
             </tr>
@@ -121,6 +125,9 @@ export function overviewPage(view: Overview, choice?: ProjectChoice): string {
                   </td>
                   <td class="n">${c.size}</td>
                   ${withTrend ? html`<td>${sparkline(trendOf(c))}</td>` : ''}
+                  <td class="growth">
+                    ${typeof c.growth_24h === 'number' ? String(c.growth_24h) : ''}${c.emerging === true ? html` <span class="pill">emerging</span>` : ''}
+                  </td>
                   <td>${sources(c.sources)}</td>
                   <td class="muted">${text(c.updated_at)}</td>
                 </tr>`,
@@ -321,10 +328,7 @@ function sources(value: unknown): SafeHtml[] {
   return Array.isArray(value) ? value.map((s) => html`<span class="pill">${text(s)}</span>`) : [];
 }
 
-/**
- * SPARKLINES (issue 13 part 1, trends): drawn only when a cluster read carries a `trend`
- * array of bucket counts, which the trends work adds; until then no column is shown.
- */
+/** A cluster's hourly arrivals over 7 days (`trend`, added by the controller), when it has them. */
 function trendOf(cluster: ClusterView): number[] | undefined {
   const trend = cluster.trend;
   return Array.isArray(trend) && trend.length > 1 && trend.every((n) => typeof n === 'number')

@@ -1,11 +1,12 @@
 import { Controller, Get, Header, Param, Query, Res } from '@nestjs/common';
 import { ApiExcludeController, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
-import { ClusterReader } from '../clusters/cluster-reader';
-import { IsPageCursor } from '../http/page-cursor';
+import { ClusterReader, ClusterView } from '../clusters/cluster-reader';
+import { TrendReader } from '../trends/trend-reader';
+import { IsPageCursor, Page } from '../http/page-cursor';
 import { ClusterJobRepository } from '../jobs/cluster-job.repository';
 import { DeadLetterLog } from '../operations/dead-letter-log';
-import { ProjectQuery } from '../operations/dto/operations.dto';
+import { ProjectQuery } from '../http/project-query';
 import { ParkedItems } from '../operations/parked-items';
 import { ProjectContexts } from '../projects/project-contexts';
 import { ProjectRegistry } from '../projects/project-registry';
@@ -24,10 +25,10 @@ const ROWS_PER_SECTION = 20;
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'";
 
 export class UiQuery extends ProjectQuery {
-  @ApiPropertyOptional({ enum: ['size', 'recent'], default: 'size' })
+  @ApiPropertyOptional({ enum: ['size', 'recent', 'trending'], default: 'size' })
   @IsOptional()
-  @IsIn(['size', 'recent'])
-  sort: 'size' | 'recent' = 'size';
+  @IsIn(['size', 'recent', 'trending'])
+  sort: 'size' | 'recent' | 'trending' = 'size';
 
   @IsOptional()
   @IsPageCursor()
@@ -63,8 +64,9 @@ export class UiController {
     const choice = await this.choice(query.project_id);
     if (choice && choice.current === undefined) return projectPickerPage(choice);
     const pid = query.project_id;
-    const [clusters, jobs, deadLetters, parked] = await Promise.all([
+    const [clusters, trends, jobs, deadLetters, parked] = await Promise.all([
       this.contexts.get(ClusterReader, pid),
+      this.contexts.get(TrendReader, pid),
       this.contexts.get(ClusterJobRepository, pid),
       this.contexts.get(DeadLetterLog, pid),
       this.contexts.get(ParkedItems, pid),
@@ -73,7 +75,10 @@ export class UiController {
       {
         projectId: pid,
         sort: query.sort,
-        clusters: await clusters.list(query.sort, CLUSTERS_PER_PAGE, query.cursor),
+        clusters: await withSparklines(
+          await clusters.list(query.sort, CLUSTERS_PER_PAGE, query.cursor),
+          trends,
+        ),
         jobs: (await jobs.list(ROWS_PER_SECTION)).items,
         deadLetters: await deadLetters.list(ROWS_PER_SECTION),
         parked: await parked.list(ROWS_PER_SECTION),
@@ -106,4 +111,18 @@ export class UiController {
     if (this.contexts.layout === 'flat') return undefined;
     return { projects: await this.registry.list(), current: projectId || undefined };
   }
+}
+
+/** Each listed cluster with its last 7 days of hourly arrivals (`trend`), for the sparklines. */
+async function withSparklines(
+  page: Page<ClusterView>,
+  trends: TrendReader,
+): Promise<Page<ClusterView>> {
+  const items = await Promise.all(
+    page.items.map(async (cluster) => ({
+      ...cluster,
+      trend: (await trends.sparklines(String(cluster.id))).hourly_7d,
+    })),
+  );
+  return { ...page, items };
 }

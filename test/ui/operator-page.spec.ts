@@ -100,6 +100,15 @@ describe('operator page /ui in headless Chromium', () => {
 
     await page.locator('a', { hasText: 'All clusters' }).click();
     await page.waitForURL(/\/ui$/);
+
+    // By trend, each with its sparkline of the last 7 days.
+    await page.locator('#clusters nav a', { hasText: 'trend' }).click();
+    await page.waitForURL(/sort=trending/);
+    await expect(page.locator('#clusters tr.cluster').count()).resolves.toBe(2);
+    await expect(page.locator('#clusters svg.sparkline').count()).resolves.toBe(2);
+    const arrivals = await page.locator('#clusters td.growth').allInnerTexts();
+    expect(arrivals.map((n) => n.trim())).toEqual(['3', '2']);
+    await page.screenshot({ path: '/tmp/ui-trending.png', fullPage: true });
   });
 
   it('picks a project in the project layout and shows only its clusters', async () => {

@@ -1,3 +1,4 @@
+import { ProjectQuery } from '../../http/project-query';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -21,14 +22,6 @@ export const REPLAY_MAX_IDS = 1000;
 const STREAM_ID = /^\d{1,20}-\d{1,20}$/;
 
 /** `?project_id=`: required in the project layout (ProjectContexts says so), ignored in the flat one. */
-export class ProjectQuery {
-  @ApiPropertyOptional({ description: 'The project (KEY_LAYOUT=project only).' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  project_id?: string;
-}
-
 class PageQuery extends ProjectQuery {
   @ApiPropertyOptional({
     minimum: 1,
