@@ -101,149 +101,84 @@ export function overviewPage(view: Overview, choice?: ProjectChoice): string {
           Order by ${sortLink('size', 'size')} ${sortLink('recent', 'last update')}
           ${sortLink('trending', 'trend')}
         </nav>
-        <table>
-          <thead>
-            <tr>
-              <th>Title</th>
-              <th>Size</th>
-              ${withTrend ? html`<th>Last 7 days</th>` : ''}
-              <th>24 h</th>
-              <th>Sources</th>
-              <th>Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${view.clusters.items.map(
-              (c) =>
-                html`<tr class="cluster">
-                  <td>
-                    <a
-                      class="cluster-link"
-                      href="${href(`/ui/clusters/${String(c.id)}`, { project_id: p })}"
-                      >${text(c.title) || '(untitled)'}</a
-                    >
-                  </td>
-                  <td class="n">${c.size}</td>
-                  ${withTrend ? html`<td>${sparkline(trendOf(c))}</td>` : ''}
-                  <td class="growth">
-                    ${typeof c.growth_24h === 'number' ? String(c.growth_24h) : ''}${c.emerging === true ? html` <span class="pill">emerging</span>` : ''}
-                  </td>
-                  <td>${sources(c.sources)}</td>
-                  <td class="muted">${text(c.updated_at)}</td>
-                </tr>`,
-            )}
-            ${
-              view.clusters.items.length === 0
-                ? html`<tr>
-                    <td colspan="4" class="muted">No clusters yet.</td>
-                  </tr>`
-                : ''
-            }
-          </tbody>
-        </table>
+        ${table(
+          ['Title', 'Size', ...(withTrend ? ['Last 7 days'] : []), '24 h', 'Sources', 'Updated'],
+          view.clusters.items.map(
+            (c) =>
+              html`<tr class="cluster">
+                <td>
+                  <a
+                    class="cluster-link"
+                    href="${href(`/ui/clusters/${String(c.id)}`, { project_id: p })}"
+                    >${text(c.title) || '(untitled)'}</a
+                  >
+                </td>
+                <td class="n">${c.size}</td>
+                ${withTrend ? html`<td>${sparkline(trendOf(c))}</td>` : ''}
+                <td class="growth">
+                  ${typeof c.growth_24h === 'number' ? String(c.growth_24h) : ''}${c.emerging === true ? html` <span class="pill">emerging</span>` : ''}
+                </td>
+                <td>${sources(c.sources)}</td>
+                <td class="muted">${text(c.updated_at)}</td>
+              </tr>`,
+          ),
+          'No clusters yet.',
+        )}
         ${next ? html`<p><a href="${href('/ui', { project_id: p, sort: view.sort, cursor: next })}">Next clusters →</a></p>` : ''}
       </section>
       <section id="jobs">
         <h2>Recent jobs</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Job</th>
-              <th>Status</th>
-              <th>Trigger</th>
-              <th>Mode</th>
-              <th>Created</th>
-              <th>Finished</th>
-              <th>Clustered</th>
-              <th>Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${view.jobs.map(
-              (j) =>
-                html`<tr>
-                  <td>${j.id}</td>
-                  <td>${j.status}</td>
-                  <td>${j.trigger}</td>
-                  <td>${j.mode}</td>
-                  <td class="muted">${j.created_at}</td>
-                  <td class="muted">${j.finished_at}</td>
-                  <td class="n">${j.stats.clustered_count}</td>
-                  <td class="error">${j.error}</td>
-                </tr>`,
-            )}
-            ${
-              view.jobs.length === 0
-                ? html`<tr>
-                    <td colspan="8" class="muted">No jobs.</td>
-                  </tr>`
-                : ''
-            }
-          </tbody>
-        </table>
+        ${table(
+          ['Job', 'Status', 'Trigger', 'Mode', 'Created', 'Finished', 'Clustered', 'Error'],
+          view.jobs.map(
+            (j) =>
+              html`<tr>
+                <td>${j.id}</td>
+                <td>${j.status}</td>
+                <td>${j.trigger}</td>
+                <td>${j.mode}</td>
+                <td class="muted">${j.created_at}</td>
+                <td class="muted">${j.finished_at}</td>
+                <td class="n">${j.stats.clustered_count}</td>
+                <td class="error">${j.error}</td>
+              </tr>`,
+          ),
+          'No jobs.',
+        )}
       </section>
       <section id="dead-letters">
         <h2>Dead letters</h2>
         <p class="muted">Replay with <code>POST /dead-letters/replay</code> (bearer token).</p>
-        <table>
-          <thead>
-            <tr>
-              <th>At</th>
-              <th>Feedback</th>
-              <th>Reason</th>
-              <th>Deliveries</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${view.deadLetters.items.map(
-              (d) =>
-                html`<tr>
-                  <td class="muted">${d.at}</td>
-                  <td>${d.feedback_id}</td>
-                  <td class="error">${d.reason}</td>
-                  <td class="n">${d.deliveries}</td>
-                </tr>`,
-            )}
-            ${
-              view.deadLetters.items.length === 0
-                ? html`<tr>
-                    <td colspan="4" class="muted">None.</td>
-                  </tr>`
-                : ''
-            }
-          </tbody>
-        </table>
+        ${table(
+          ['At', 'Feedback', 'Reason', 'Deliveries'],
+          view.deadLetters.items.map(
+            (d) =>
+              html`<tr>
+                <td class="muted">${d.at}</td>
+                <td>${d.feedback_id}</td>
+                <td class="error">${d.reason}</td>
+                <td class="n">${d.deliveries}</td>
+              </tr>`,
+          ),
+          'None.',
+        )}
         ${more(view.deadLetters, '/dead-letters', p)}
       </section>
       <section id="parked">
         <h2>Parked items</h2>
         <p class="muted">Release with <code>POST /parked-items/replay</code> (bearer token).</p>
-        <table>
-          <thead>
-            <tr>
-              <th>At</th>
-              <th>Feedback</th>
-              <th>Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${view.parked.items.map(
-              (i) =>
-                html`<tr>
-                  <td class="muted">${i.at}</td>
-                  <td>${i.feedback_id}</td>
-                  <td class="error">${i.reason}</td>
-                </tr>`,
-            )}
-            ${
-              view.parked.items.length === 0
-                ? html`<tr>
-                    <td colspan="3" class="muted">None.</td>
-                  </tr>`
-                : ''
-            }
-          </tbody>
-        </table>
+        ${table(
+          ['At', 'Feedback', 'Reason'],
+          view.parked.items.map(
+            (i) =>
+              html`<tr>
+                <td class="muted">${i.at}</td>
+                <td>${i.feedback_id}</td>
+                <td class="error">${i.reason}</td>
+              </tr>`,
+          ),
+          'None.',
+        )}
         ${more(view.parked, '/parked-items', p)}
       </section>`,
   );
@@ -271,27 +206,19 @@ export function clusterPage(
       </section>
       <section id="items">
         <h2>Items</h2>
-        <table>
-          <thead>
-            <tr>
-              <th>Title</th>
-              <th>Text</th>
-              <th>Source</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${cluster.feedback.map(
-              (f) =>
-                html`<tr class="item">
-                  <td class="item-title">${text(f.title)}</td>
-                  <td>${excerpt(text(f.body))}</td>
-                  <td>${text(f.source)}</td>
-                  <td class="muted">${text(f.created_at)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
+        ${table(
+          ['Title', 'Text', 'Source', 'Created'],
+          cluster.feedback.map(
+            (f) =>
+              html`<tr class="item">
+                <td class="item-title">${text(f.title)}</td>
+                <td>${excerpt(text(f.body))}</td>
+                <td>${text(f.source)}</td>
+                <td class="muted">${text(f.created_at)}</td>
+              </tr>`,
+          ),
+          'No items.',
+        )}
         ${next ? html`<p><a href="${href(`/ui/clusters/${String(cluster.id)}`, { project_id: projectId, feedback_cursor: next })}">More items →</a></p>` : ''}
       </section>`,
   );
@@ -322,6 +249,26 @@ function text(value: unknown): string {
 
 function excerpt(body: string): string {
   return body.length > 300 ? `${body.slice(0, 300)}…` : body;
+}
+
+/** A table of `rows` under `headers`; one row saying `empty` when there are none. */
+function table(headers: readonly string[], rows: readonly SafeHtml[], empty: string): SafeHtml {
+  return html`<table>
+    <thead>
+      <tr>
+        ${headers.map((h) => html`<th>${h}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${
+        rows.length > 0
+          ? rows
+          : html`<tr>
+              <td colspan="${headers.length}" class="muted">${empty}</td>
+            </tr>`
+      }
+    </tbody>
+  </table>`;
 }
 
 function sources(value: unknown): SafeHtml[] {
