@@ -19,7 +19,7 @@ import {
   ValidationError,
 } from 'class-validator';
 import { validateCronExpression } from 'cron';
-import { KeyLayout } from '../redis/keyspace';
+import { KeyLayout, PROJECT_ID } from '../redis/keyspace';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -226,7 +226,7 @@ export class Environment {
 
   /** The project of CLUSTER_JOB_ID's job (required with KEY_LAYOUT=project, unused otherwise). */
   @IsOptional()
-  @Matches(/^[A-Za-z0-9-]{1,64}$/, { message: 'must be a project id (UUID or CUID)' })
+  @Matches(PROJECT_ID, { message: 'must be a project id (UUID or CUID)' })
   CLUSTER_JOB_PROJECT_ID?: string;
 
   // --- job dispatch and full sweeps ---

@@ -241,8 +241,11 @@ export class Keyspace {
 }
 
 /** A UUID or CUID (CONTRACT §7): letters, digits and dashes, which no key separator is. */
+export const PROJECT_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** Whether `value` is a project id (PROJECT_ID). */
 export function isProjectId(value: string): boolean {
-  return /^[A-Za-z0-9-]{1,64}$/.test(value);
+  return PROJECT_ID.test(value);
 }
 
 /** The unclustered set's name pattern of the project layout, for discovery (SCAN MATCH). */
